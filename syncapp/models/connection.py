@@ -1,0 +1,59 @@
+from django.db import models
+
+from syncapp.fields import EncryptedTextField
+
+
+class Connection(models.Model):
+    """Credentials for one side of an Integration. Secrets are encrypted at rest."""
+
+    class Provider(models.TextChoices):
+        HARVEST = "harvest", "Harvest"
+        XERO = "xero", "Xero"
+
+    class AuthMethod(models.TextChoices):
+        TOKEN = "token", "Personal access token"
+        OAUTH = "oauth", "OAuth2"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        NEEDS_REAUTH = "needs_reauth", "Needs reconnecting"
+        DISABLED = "disabled", "Disconnected"
+
+    integration = models.ForeignKey(
+        "syncapp.Integration", on_delete=models.CASCADE, related_name="connections"
+    )
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    auth_method = models.CharField(
+        max_length=16, choices=AuthMethod.choices, default=AuthMethod.OAUTH
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    account_id = models.CharField(
+        max_length=64, blank=True, help_text="Harvest account id, or Xero tenant id."
+    )
+    account_name = models.CharField(max_length=255, blank=True)
+    xero_connection_id = models.CharField(max_length=64, blank=True)
+    base_url = models.URLField(
+        blank=True, help_text="Leave empty for the real service; set to use the sandbox."
+    )
+    client_id = models.CharField(max_length=128, blank=True)
+    client_secret = EncryptedTextField(blank=True, default="")
+    access_token = EncryptedTextField(blank=True, default="")
+    refresh_token = EncryptedTextField(blank=True, default="")
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.TextField(blank=True)
+    last_error = models.TextField(blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["integration__name", "provider"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "provider"], name="connection_one_per_provider"
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="connection_status_idx")]
+
+    def __str__(self):
+        label = self.account_name or self.account_id or "not connected"
+        return f"{self.get_provider_display()} — {label}"

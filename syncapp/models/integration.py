@@ -1,0 +1,79 @@
+from django.db import models
+
+
+class Integration(models.Model):
+    """One Harvest account paired with one Xero organisation, and how finance wants them kept."""
+
+    class InvoiceTrigger(models.TextChoices):
+        OPEN = "open", "When sent or marked open in Harvest"
+        DRAFT = "draft", "As soon as drafted in Harvest"
+
+    class XeroInvoiceStatus(models.TextChoices):
+        DRAFT = "DRAFT", "Draft (finance approves in Xero)"
+        AUTHORISED = "AUTHORISED", "Approved (authorised)"
+
+    class NumberingPolicy(models.TextChoices):
+        KEEP_HARVEST = "keep_harvest", "Keep Harvest's invoice number"
+        XERO = "xero", "Let Xero number it; Harvest's number goes in Reference"
+
+    class ContactMatchPolicy(models.TextChoices):
+        AUTO_LINK = "auto_link", "Link a single strong match automatically"
+        ALWAYS_REVIEW = "always_review", "Always send matches to review"
+
+    class CurrencyPolicy(models.TextChoices):
+        ENABLE = "enable", "Enable the currency in Xero"
+        FAIL = "fail", "Hold the invoice and tell finance"
+
+    class RoundingPolicy(models.TextChoices):
+        FLAG = "flag", "Flag the difference for review"
+        BALANCE = "balance", "Add a rounding line to the rounding account"
+
+    class RemovedInvoicePolicy(models.TextChoices):
+        VOID = "void", "Void (or delete a draft) in Xero"
+        FLAG = "flag", "Leave it in Xero and flag it"
+
+    class ExpenseMode(models.TextChoices):
+        BILL = "bill", "Bills (accounts payable)"
+        SPEND_MONEY = "spend_money", "Spend money"
+
+    name = models.CharField(max_length=120, unique=True)
+    is_active = models.BooleanField(default=True, help_text="Paused integrations are not synced.")
+    invoice_trigger = models.CharField(
+        max_length=16, choices=InvoiceTrigger.choices, default=InvoiceTrigger.OPEN
+    )
+    xero_invoice_status = models.CharField(
+        max_length=16, choices=XeroInvoiceStatus.choices, default=XeroInvoiceStatus.DRAFT
+    )
+    numbering_policy = models.CharField(
+        max_length=16, choices=NumberingPolicy.choices, default=NumberingPolicy.KEEP_HARVEST
+    )
+    invoice_number_prefix = models.CharField(max_length=20, blank=True)
+    contact_match_policy = models.CharField(
+        max_length=16, choices=ContactMatchPolicy.choices, default=ContactMatchPolicy.AUTO_LINK
+    )
+    currency_policy = models.CharField(
+        max_length=16, choices=CurrencyPolicy.choices, default=CurrencyPolicy.FAIL
+    )
+    rounding_policy = models.CharField(
+        max_length=16, choices=RoundingPolicy.choices, default=RoundingPolicy.FLAG
+    )
+    rounding_account_code = models.CharField(max_length=10, blank=True)
+    removed_invoice_policy = models.CharField(
+        max_length=16, choices=RemovedInvoicePolicy.choices, default=RemovedInvoicePolicy.FLAG
+    )
+    default_account_code = models.CharField(
+        max_length=10, blank=True, help_text="Sales account used when no mapping rule applies."
+    )
+    default_tax_type = models.CharField(max_length=40, blank=True)
+    expense_mode = models.CharField(
+        max_length=16, choices=ExpenseMode.choices, default=ExpenseMode.BILL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("trigger_sync", "Can trigger a sync or resync")]
+
+    def __str__(self):
+        return self.name
