@@ -1,0 +1,1 @@
+"""Shared machinery of the sandbox simulators: clock, faults, rate limits, contract, store, HTTP."""

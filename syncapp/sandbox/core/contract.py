@@ -1,0 +1,229 @@
+"""Validation of the simulators' requests and responses against the vendors' OpenAPI contracts.
+
+The specs live beside the repository (`<repo>/../shared/specs`, or `$HXSYNC_SPECS_DIR`) and are
+loaded once per process. The sandbox mounts each real host under a path prefix named after it
+(`/api.harvestapp.com/v2/clients`), so the prefix gives back the real URL the spec describes
+(`https://api.harvestapp.com/v2/clients`).
+
+Gaps in the specs are patched in memory, as the real services behave (see the specs README):
+- Harvest `Expense.units` is typed integer but real payloads carry decimals such as `1.0`.
+- Harvest's identity host (`id.getharvest.com`) and Xero's token endpoint are not described; they
+  are not validated here (their tests assert the documented shapes directly).
+- Xero identity's spec spells the path `/Connections`; the real service answers `/connections`.
+- Harvest list envelopes: the spec makes `page` a non-null integer, but with cursor pagination
+  Harvest answers `page: null` on all but the first and last pages
+  (https://help.getharvest.com/api-v2/introduction/overview/pagination/).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+from werkzeug.wrappers import Request, Response
+
+SPEC_FILES = {
+    "harvest": "harvest/harvest-openapi.yaml",
+    "xero_accounting": "xero/xero_accounting.yaml",
+    "xero_identity": "xero/xero-identity.yaml",
+    "xero_webhooks": "xero/xero-webhooks.yaml",
+}
+
+# Mounted prefix -> spec that describes what is under it. Longest prefixes first.
+PREFIX_SPECS = (
+    ("/api.harvestapp.com/v2/", "harvest"),
+    ("/api.xero.com/api.xro/2.0/", "xero_accounting"),
+    ("/api.xero.com/connections", "xero_identity"),
+)
+
+_PATH_FIXES = {"xero_identity": (("/connections", "/Connections"),)}
+
+
+class ContractViolation(AssertionError):
+    """A request or response that the vendor's contract does not allow."""
+
+    def __init__(self, *, direction: str, method: str, url: str, errors: list[str]) -> None:
+        self.direction = direction
+        self.method = method
+        self.url = url
+        self.errors = errors
+        detail = "\n  ".join(errors)
+        super().__init__(f"{direction} {method} {url} breaks the contract:\n  {detail}")
+
+
+def specs_dir() -> Path:
+    env = os.environ.get("HXSYNC_SPECS_DIR")
+    if env:
+        return Path(env)
+    repo = Path(__file__).resolve().parents[3]
+    return repo.parent / "shared" / "specs"
+
+
+def _patch_harvest(spec: dict[str, Any]) -> None:
+    units = spec["components"]["schemas"]["Expense"]["properties"]["units"]
+    units["type"] = "number"
+    units.pop("format", None)
+    for schema in spec["components"]["schemas"].values():
+        props = schema.get("properties", {})
+        if "links" in props and "page" in props and "per_page" in props:
+            props["page"] = {**props["page"], "nullable": True}
+
+
+_PATCHES = {"harvest": _patch_harvest}
+
+
+@cache
+def spec_dict(name: str) -> dict[str, Any]:
+    path = specs_dir() / SPEC_FILES[name]
+    with path.open("rb") as fh:
+        data = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loaders only
+    # YAML reads `200:` as an int; JSON Schema and OpenAPI want string keys.
+    data = _string_keys(data)
+    patch = _PATCHES.get(name)
+    if patch is not None:
+        patch(data)
+    return data
+
+
+def _string_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _string_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_string_keys(v) for v in value]
+    return value
+
+
+@cache
+def openapi_for(name: str):
+    from openapi_core import Config, OpenAPI
+
+    # The files are checked with openapi-spec-validator once, upstream (see the specs README);
+    # re-checking them here would cost seconds per process.
+    return OpenAPI.from_dict(spec_dict(name), config=Config(spec_validator_cls=None))
+
+
+def spec_for_path(path: str) -> str | None:
+    for prefix, name in PREFIX_SPECS:
+        if path.startswith(prefix) or path == prefix.rstrip("/"):
+            return name
+    return None
+
+
+def _real_url(name: str, mounted_path: str) -> tuple[str, str]:
+    """`/api.harvestapp.com/v2/clients` -> (`https://api.harvestapp.com`, `/v2/clients`)."""
+    host, _, rest = mounted_path.lstrip("/").partition("/")
+    path = "/" + rest
+    for wrong, right in _PATH_FIXES.get(name, ()):
+        if path == wrong or path.startswith(wrong + "/"):
+            path = right + path[len(wrong) :]
+    return f"https://{host}", path
+
+
+class _SpecRequest:
+    def __init__(self, *, name: str, request: Request, body: bytes) -> None:
+        from openapi_core.datatypes import RequestParameters
+
+        self.host_url, self.path = _real_url(name, request.path)
+        self.method = request.method.lower()
+        self.body = body or None
+        self.content_type = request.content_type or "application/octet-stream"
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(request.args),
+            header=Headers(request.headers),
+            cookie=request.cookies,
+        )
+
+
+class _SpecResponse:
+    def __init__(self, response: Response) -> None:
+        self.status_code = response.status_code
+        self.content_type = response.mimetype or "application/octet-stream"
+        self.headers = Headers(response.headers)
+        self.data = response.get_data()
+
+
+@dataclass
+class ContractValidator:
+    """Checks traffic under the prefixes the specs describe. `raise_errors=False` only collects."""
+
+    enabled: bool = True
+    raise_errors: bool = True
+
+    def __post_init__(self) -> None:
+        self.violations: list[ContractViolation] = []
+        self.checked: list[tuple[str, str, int]] = []
+
+    def _fail(self, violation: ContractViolation) -> None:
+        self.violations.append(violation)
+        if self.raise_errors:
+            raise violation
+
+    def check_request(self, *, request: Request, body: bytes) -> None:
+        name = spec_for_path(request.path)
+        if not self.enabled or name is None:
+            return
+        spec_request = _SpecRequest(name=name, request=request, body=body)
+        errors = [_describe(e) for e in openapi_for(name).iter_request_errors(spec_request)]
+        if errors:
+            self._fail(
+                ContractViolation(
+                    direction="request", method=request.method, url=request.full_path, errors=errors
+                )
+            )
+
+    def check_response(self, *, request: Request, body: bytes, response: Response) -> None:
+        name = spec_for_path(request.path)
+        if not self.enabled or name is None:
+            return
+        spec_request = _SpecRequest(name=name, request=request, body=body)
+        spec_response = _SpecResponse(response)
+        errors = [
+            _describe(e)
+            for e in openapi_for(name).iter_response_errors(spec_request, spec_response)
+        ]
+        self.checked.append((request.method, request.path, response.status_code))
+        if errors:
+            self._fail(
+                ContractViolation(
+                    direction=f"response {response.status_code} to",
+                    method=request.method,
+                    url=request.full_path,
+                    errors=errors,
+                )
+            )
+
+
+def _describe(error: Exception) -> str:
+    parts = [f"{type(error).__name__}: {error}"]
+    cause = error.__cause__
+    while cause is not None:
+        parts.append(f"{type(cause).__name__}: {cause}")
+        for sub in getattr(cause, "schema_errors", ()) or ():
+            path = "/".join(str(p) for p in getattr(sub, "absolute_path", ()))
+            parts.append(f"  at {path or '<root>'}: {getattr(sub, 'message', sub)}")
+        cause = cause.__cause__
+    return " <- ".join(parts[:1]) + ("\n    " + "\n    ".join(parts[1:]) if parts[1:] else "")
+
+
+def schema_validate(*, spec: str, schema: str, instance: Any) -> list[str]:
+    """Validate `instance` against `components.schemas[schema]` of a spec; returns error texts.
+
+    For payloads outside request/response pairs (e.g. Xero webhook bodies).
+    """
+    from openapi_schema_validator import OAS30Validator, OAS31Validator
+
+    data = spec_dict(spec)
+    validator_cls = (
+        OAS31Validator if str(data.get("openapi", "")).startswith("3.1") else OAS30Validator
+    )
+    wrapper = {"$ref": f"#/components/schemas/{schema}", "components": data.get("components", {})}
+    validator = validator_cls(wrapper)
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+        for e in validator.iter_errors(instance)
+    ]
