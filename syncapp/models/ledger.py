@@ -27,8 +27,9 @@ class SyncLink(models.Model):
         "syncapp.Integration", on_delete=models.CASCADE, related_name="links"
     )
     kind = models.CharField(max_length=16, choices=SyncKind.choices)
-    harvest_id = models.CharField(max_length=64, null=True, blank=True)
-    xero_id = models.CharField(max_length=64, null=True, blank=True)
+    # NULL, not "", so the conditional unique constraints ignore the side not yet known.
+    harvest_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    xero_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     label = models.CharField(
         max_length=255, blank=True, help_text="What finance calls it: invoice number, client name."
     )

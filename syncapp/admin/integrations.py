@@ -1,0 +1,116 @@
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.html import format_html
+
+from syncapp.models import Connection, Integration, SyncRun
+from syncapp.services.runs import sync_run_request
+
+
+class ConnectionInline(admin.TabularInline):
+    model = Connection
+    fields = ("provider", "account_name", "status", "token_expires_at", "last_error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "is_active",
+        "xero_invoice_status",
+        "open_conflicts",
+        "last_run",
+    )
+    list_filter = ("is_active", "xero_invoice_status", "numbering_policy")
+    search_fields = ("name",)
+    actions = ["sync_now"]
+    inlines = [ConnectionInline]
+    fieldsets = (
+        (None, {"fields": ("name", "is_active")}),
+        (
+            "Invoices",
+            {
+                "fields": (
+                    "invoice_trigger",
+                    "xero_invoice_status",
+                    "numbering_policy",
+                    "invoice_number_prefix",
+                    "default_account_code",
+                    "default_tax_type",
+                    "currency_policy",
+                    "rounding_policy",
+                    "rounding_account_code",
+                    "removed_invoice_policy",
+                )
+            },
+        ),
+        ("Clients and contacts", {"fields": ("contact_match_policy",)}),
+        ("Expenses", {"fields": ("expense_mode",)}),
+    )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                open_conflict_count=Count("conflicts", filter=Q(conflicts__status="open"))
+            )
+        )
+
+    @admin.display(description="Open conflicts", ordering="open_conflict_count")
+    def open_conflicts(self, obj):
+        if not obj.open_conflict_count:
+            return "0"
+        url = reverse("admin:syncapp_conflict_changelist")
+        return format_html(
+            '<a href="{}?integration__id__exact={}&status__exact=open">{}</a>',
+            url,
+            obj.pk,
+            obj.open_conflict_count,
+        )
+
+    @admin.display(description="Last run")
+    def last_run(self, obj):
+        run = obj.runs.order_by("-created_at").first()
+        if run is None:
+            return "never"
+        url = reverse("admin:syncapp_syncrun_change", args=[run.pk])
+        return format_html('<a href="{}">{}</a>', url, run)
+
+    def has_sync_permission(self, request):
+        return request.user.has_perm("syncapp.trigger_sync")
+
+    @admin.action(description="Sync now", permissions=["sync"])
+    def sync_now(self, request, queryset):
+        for integration in queryset:
+            run, created = sync_run_request(
+                integration=integration,
+                flow=SyncRun.Flow.ALL,
+                trigger=SyncRun.Trigger.MANUAL,
+                user=request.user,
+            )
+            url = reverse("admin:syncapp_syncrun_change", args=[run.pk])
+            if created:
+                message = format_html(
+                    'Queued <a href="{}">run #{}</a> for {}. It starts as soon as a worker is free.',
+                    url,
+                    run.pk,
+                    integration,
+                )
+                self.message_user(request, message, messages.SUCCESS)
+            else:
+                message = format_html(
+                    '{} already has <a href="{}">run #{}</a> {}; no second run was queued.',
+                    integration,
+                    url,
+                    run.pk,
+                    run.get_status_display().lower(),
+                )
+                self.message_user(request, message, messages.WARNING)
