@@ -1,5 +1,6 @@
 from syncapp.models.conflicts import Conflict
 from syncapp.models.connection import Connection
+from syncapp.models.governor import RateGovernorState
 from syncapp.models.integration import Integration
 from syncapp.models.ledger import Cursor, SyncKind, SyncLink
 from syncapp.models.runs import SyncEvent, SyncRun
@@ -10,6 +11,7 @@ __all__ = [
     "Connection",
     "Cursor",
     "Integration",
+    "RateGovernorState",
     "SyncEvent",
     "SyncKind",
     "SyncLink",
