@@ -31,7 +31,9 @@ class ContactMatchRule(models.Model):
         validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("1"))],
         help_text="Names at least this similar (0.5-1.0) are offered as weak candidates.",
     )
-    owner_name = models.CharField(max_length=8, choices=FieldOwner.choices, default=FieldOwner.REVIEW)
+    owner_name = models.CharField(
+        max_length=8, choices=FieldOwner.choices, default=FieldOwner.REVIEW
+    )
     owner_email = models.CharField(
         max_length=8, choices=FieldOwner.choices, default=FieldOwner.HARVEST
     )

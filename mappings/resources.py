@@ -1,0 +1,107 @@
+"""CSV/XLSX import and export of the mappings, matched by natural key (never by database id).
+
+The integration column holds the integration's name; each row is validated with the model's
+own rules (`clean_model_instances`) and the whole file is one transaction, so one bad row
+rejects the file and nothing is written.
+"""
+
+from import_export import fields, resources
+from import_export.widgets import ForeignKeyWidget
+
+from mappings.models import (
+    AccountMapping,
+    ContactMatchRule,
+    CurrencyMapping,
+    TaxMapping,
+    TrackingMapping,
+)
+from syncapp.models import Integration
+
+
+class IntegrationByNameWidget(ForeignKeyWidget):
+    def __init__(self):
+        super().__init__(Integration, field="name")
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            raise ValueError("The integration column is empty.")
+        try:
+            return super().clean(value, row=row, **kwargs)
+        except Integration.DoesNotExist:
+            raise ValueError(f"No integration named '{value}'.") from None
+
+
+def integration_field():
+    return fields.Field(
+        attribute="integration", column_name="integration", widget=IntegrationByNameWidget()
+    )
+
+
+class MappingResource(resources.ModelResource):
+    integration = integration_field()
+
+    class Meta:
+        skip_unchanged = True
+        report_skipped = True
+        use_transactions = True
+        clean_model_instances = True
+
+
+class AccountMappingResource(MappingResource):
+    class Meta(MappingResource.Meta):
+        model = AccountMapping
+        import_id_fields = (
+            "integration",
+            "scope",
+            "harvest_project_id",
+            "harvest_task_id",
+            "harvest_client_id",
+            "harvest_item_category",
+            "harvest_expense_category_id",
+        )
+        fields = (*import_id_fields, "account_code", "item_code", "description")
+        export_order = fields
+
+
+class TaxMappingResource(MappingResource):
+    class Meta(MappingResource.Meta):
+        model = TaxMapping
+        import_id_fields = ("integration", "applies", "tax_percent", "tax2_percent")
+        fields = (*import_id_fields, "xero_tax_type", "description")
+        export_order = fields
+
+
+class TrackingMappingResource(MappingResource):
+    class Meta(MappingResource.Meta):
+        model = TrackingMapping
+        import_id_fields = ("integration", "scope", "harvest_id", "tracking_category")
+        fields = (*import_id_fields, "tracking_option", "description")
+        export_order = fields
+
+
+class CurrencyMappingResource(MappingResource):
+    class Meta(MappingResource.Meta):
+        model = CurrencyMapping
+        import_id_fields = ("integration", "harvest_currency")
+        fields = (*import_id_fields, "xero_currency", "sales_account_code", "clearing_account_code")
+        export_order = fields
+
+
+class ContactMatchRuleResource(MappingResource):
+    class Meta(MappingResource.Meta):
+        model = ContactMatchRule
+        import_id_fields = ("integration",)
+        fields = (
+            "integration",
+            "match_on_reference",
+            "match_on_email",
+            "match_on_name",
+            "auto_link",
+            "name_similarity_threshold",
+            "owner_name",
+            "owner_email",
+            "owner_address",
+            "owner_currency",
+            "owner_contact_person",
+        )
+        export_order = fields
