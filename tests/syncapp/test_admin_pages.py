@@ -52,12 +52,11 @@ def registered_models():
 
 
 def model_urls(model, obj):
-    info = (model._meta.app_label, model._meta.model_name)
-    urls = {"changelist": reverse("admin:%s_%s_changelist" % info)}
-    urls["add"] = reverse("admin:%s_%s_add" % info)
+    prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+    urls = {"changelist": reverse(f"{prefix}_changelist"), "add": reverse(f"{prefix}_add")}
     if obj is not None:
-        urls["change"] = reverse("admin:%s_%s_change" % info, args=[obj.pk])
-        urls["history"] = reverse("admin:%s_%s_history" % info, args=[obj.pk])
+        urls["change"] = reverse(f"{prefix}_change", args=[obj.pk])
+        urls["history"] = reverse(f"{prefix}_history", args=[obj.pk])
     return urls
 
 
