@@ -1,0 +1,1 @@
+"""Xero Accounting API client, OAuth2 (PKCE) and token refresh for hxsync."""

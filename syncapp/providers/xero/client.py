@@ -1,0 +1,164 @@
+"""XeroClient: typed Accounting API methods (settings, contacts, invoices here; money movements,
+journals, attachments and history in xero.transactions) on the Xero HTTP base (xero.http).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from urllib.parse import quote
+
+from syncapp.providers.errors import UnexpectedResponse
+from syncapp.providers.xero.http import DEFAULT_PAGE_SIZE, XeroHttp, _csv
+from syncapp.providers.xero.results import BatchResult
+from syncapp.providers.xero.transactions import TransactionsMixin
+from syncapp.providers.xero.types import (
+    Account,
+    Contact,
+    Currency,
+    Invoice,
+    Organisation,
+    OrganisationAction,
+    TaxRate,
+    TrackingCategory,
+)
+
+
+class XeroClient(TransactionsMixin, XeroHttp):
+    """One organisation's Accounting API. Build it with `xero_client_for_connection`."""
+
+    # --- organisation and settings -------------------------------------------------------------
+
+    def organisation_get(self) -> Organisation:
+        items = self._list("/Organisation", "Organisations")
+        if not items:
+            raise UnexpectedResponse("Xero returned no organisation", provider=self.provider)
+        return Organisation.from_api(items[0])
+
+    def organisation_actions_list(self) -> list[OrganisationAction]:
+        body = self._get("/Organisation/Actions")
+        actions = (body or {}).get("Actions") or []
+        return [
+            OrganisationAction(name=a.get("Name", ""), status=a.get("Status", "")) for a in actions
+        ]
+
+    def accounts_list(
+        self, *, where: str | None = None, modified_since: datetime | None = None
+    ) -> list[Account]:
+        items = self._list(
+            "/Accounts", "Accounts", params={"where": where}, modified_since=modified_since
+        )
+        return [Account.from_api(i) for i in items]
+
+    def tax_rates_list(self, *, where: str | None = None) -> list[TaxRate]:
+        return [
+            TaxRate.from_api(i)
+            for i in self._list("/TaxRates", "TaxRates", params={"where": where})
+        ]
+
+    def currencies_list(self) -> list[Currency]:
+        return [Currency.from_api(i) for i in self._list("/Currencies", "Currencies")]
+
+    def currency_add(self, *, code: str, idempotency_key: str) -> Currency:
+        """Enable a currency in the organisation (needs a plan with multi-currency)."""
+        body = self._write(
+            "PUT", "/Currencies", body={"Code": code}, idempotency_key=idempotency_key
+        )
+        items = self._items_of(body, items_key="Currencies", url="/Currencies")
+        return Currency.from_api(items[0])
+
+    def tracking_categories_list(self, *, include_archived: bool = False) -> list[TrackingCategory]:
+        params = {"includeArchived": "true"} if include_archived else None
+        items = self._list("/TrackingCategories", "TrackingCategories", params=params)
+        return [TrackingCategory.from_api(i) for i in items]
+
+    # --- contacts ------------------------------------------------------------------------------
+
+    def contacts_iter(
+        self,
+        *,
+        modified_since: datetime | None = None,
+        where: str | None = None,
+        ids: Sequence[str] | None = None,
+        include_archived: bool = False,
+        search_term: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[Contact]:
+        params = {
+            "where": where,
+            "IDs": _csv(ids),
+            "includeArchived": "true" if include_archived else None,
+            "searchTerm": search_term,
+        }
+        for item in self._iter(
+            "/Contacts",
+            "Contacts",
+            params=params,
+            modified_since=modified_since,
+            page_size=page_size,
+        ):
+            yield Contact.from_api(item)
+
+    def contact_get(self, *, contact_id: str) -> Contact:
+        items = self._list(f"/Contacts/{quote(contact_id)}", "Contacts")
+        return Contact.from_api(items[0])
+
+    def contacts_create(self, *, contacts: Sequence[Mapping], idempotency_key: str) -> BatchResult:
+        return self._batch(
+            "PUT", "/Contacts", "Contacts", "ContactID", contacts, idempotency_key=idempotency_key
+        )
+
+    def contacts_update(self, *, contacts: Sequence[Mapping], idempotency_key: str) -> BatchResult:
+        """POST: elements with a ContactID update that contact (send Name only if it changed)."""
+        return self._batch(
+            "POST", "/Contacts", "Contacts", "ContactID", contacts, idempotency_key=idempotency_key
+        )
+
+    # --- invoices ------------------------------------------------------------------------------
+
+    def invoices_iter(
+        self,
+        *,
+        modified_since: datetime | None = None,
+        ids: Sequence[str] | None = None,
+        invoice_numbers: Sequence[str] | None = None,
+        contact_ids: Sequence[str] | None = None,
+        statuses: Sequence[str] | None = None,
+        where: str | None = None,
+        include_archived: bool = False,
+        created_by_my_app: bool = False,
+        summary_only: bool = False,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[Invoice]:
+        params = {
+            "IDs": _csv(ids),
+            "InvoiceNumbers": _csv(invoice_numbers),
+            "ContactIDs": _csv(contact_ids),
+            "Statuses": _csv(statuses),
+            "where": where,
+            "includeArchived": "true" if include_archived else None,
+            "createdByMyApp": "true" if created_by_my_app else None,
+            "summaryOnly": "true" if summary_only else None,
+        }
+        for item in self._iter(
+            "/Invoices",
+            "Invoices",
+            params=params,
+            modified_since=modified_since,
+            page_size=page_size,
+        ):
+            yield Invoice.from_api(item)
+
+    def invoice_get(self, *, invoice_id: str) -> Invoice:
+        return Invoice.from_api(self._list(f"/Invoices/{quote(invoice_id)}", "Invoices")[0])
+
+    def invoices_create(self, *, invoices: Sequence[Mapping], idempotency_key: str) -> BatchResult:
+        return self._batch(
+            "PUT", "/Invoices", "Invoices", "InvoiceID", invoices, idempotency_key=idempotency_key
+        )
+
+    def invoices_update(self, *, invoices: Sequence[Mapping], idempotency_key: str) -> BatchResult:
+        """POST /Invoices: update (by InvoiceID) or create, up to 50 per call."""
+        return self._batch(
+            "POST", "/Invoices", "Invoices", "InvoiceID", invoices, idempotency_key=idempotency_key
+        )
