@@ -1,5 +1,6 @@
 from django.contrib import admin
 from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV, XLSX
 
 from mappings import resources
 from mappings.models import (
@@ -12,6 +13,8 @@ from mappings.models import (
 
 
 class MappingAdmin(ImportExportModelAdmin):
+    # Finance exchanges mappings as spreadsheets: offer exactly the two formats they use.
+    formats = [CSV, XLSX]
     list_select_related = ("integration",)
     list_filter = ("integration",)
 
