@@ -1,5 +1,5 @@
 from django.contrib import admin, messages
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -56,11 +56,14 @@ class IntegrationAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
+        latest_runs = SyncRun.objects.filter(integration=OuterRef("pk")).order_by("-created_at")
         return (
             super()
             .get_queryset(request)
             .annotate(
-                open_conflict_count=Count("conflicts", filter=Q(conflicts__status="open"))
+                open_conflict_count=Count("conflicts", filter=Q(conflicts__status="open")),
+                last_run_id=Subquery(latest_runs.values("pk")[:1]),
+                last_run_status=Subquery(latest_runs.values("status")[:1]),
             )
         )
 
@@ -78,11 +81,11 @@ class IntegrationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Last run")
     def last_run(self, obj):
-        run = obj.runs.order_by("-created_at").first()
-        if run is None:
+        if obj.last_run_id is None:
             return "never"
-        url = reverse("admin:syncapp_syncrun_change", args=[run.pk])
-        return format_html('<a href="{}">{}</a>', url, run)
+        url = reverse("admin:syncapp_syncrun_change", args=[obj.last_run_id])
+        status = SyncRun.Status(obj.last_run_status).label
+        return format_html('<a href="{}">#{} {}</a>', url, obj.last_run_id, status.lower())
 
     def has_sync_permission(self, request):
         return request.user.has_perm("syncapp.trigger_sync")

@@ -51,7 +51,9 @@ class SyncRunAdmin(ReadOnlyAdmin):
     @admin.display(description="Records")
     def events_link(self, obj):
         url = reverse("admin:syncapp_syncevent_changelist")
-        return format_html('<a href="{}?run__id__exact={}">What this run did, record by record</a>', url, obj.pk)
+        return format_html(
+            '<a href="{}?run__id__exact={}">What this run did, record by record</a>', url, obj.pk
+        )
 
 
 @admin.register(SyncEvent)
