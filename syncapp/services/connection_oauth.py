@@ -1,0 +1,260 @@
+"""OAuth2 connect flows for Xero and Harvest, kept in the user's session between the redirects.
+
+The session holds, per flow, the `state` we sent, the PKCE verifier and which integration is
+being connected (ten minutes at most). When the user granted several organisations (Xero) or
+several Harvest accounts, the fresh tokens wait for the picker encrypted with the field key, so
+not even the session table holds a token in clear.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import httpx
+from django.conf import settings
+
+from syncapp.crypto import secret_decrypt, secret_encrypt
+from syncapp.models import Connection, Integration
+from syncapp.providers.hosts import hosts_for
+from syncapp.providers.xero.oauth import (
+    DEFAULT_SCOPES,
+    oauth_state_create,
+    pkce_pair_create,
+    xero_authorize_url,
+)
+from syncapp.providers.xero.types import TokenSet, XeroTenant
+from syncapp.services.connections import connection_connect_harvest_oauth, connection_connect_xero
+
+FLOWS_KEY = "hxsync_oauth_flows"
+PENDING_KEY = "hxsync_oauth_pending"
+FLOW_TTL_SECONDS = 600
+MAX_OPEN_FLOWS = 5
+# The sandbox accepts any client id; real hosts need the app registered with the vendor.
+SANDBOX_CLIENT_ID = "hxsync-sandbox"
+
+
+class OAuthFlowError(Exception):
+    """The flow cannot go on; the message tells the user what to do."""
+
+
+@dataclass
+class OAuthOutcome:
+    """Either the connection is made, or finance has to pick among `choices`."""
+
+    provider: str
+    integration_id: int
+    connection: Connection | None = None
+    choices: list[dict] = field(default_factory=list)
+
+
+def oauth_app_configured(*, provider: str) -> bool:
+    name = "XERO_CLIENT_ID" if provider == Connection.Provider.XERO else "HARVEST_CLIENT_ID"
+    return bool(getattr(settings, name, ""))
+
+
+def _client_id(*, provider: str, base_url: str) -> str:
+    name = "XERO_CLIENT_ID" if provider == Connection.Provider.XERO else "HARVEST_CLIENT_ID"
+    client_id = getattr(settings, name, "") or ""
+    if not client_id and base_url:
+        return SANDBOX_CLIENT_ID
+    if not client_id:
+        secret = name.replace("_ID", "_SECRET")
+        raise OAuthFlowError(
+            f"No {provider.title()} app is configured: set {name} and {secret} in the "
+            "environment (.env), restart, and try again."
+        )
+    return client_id
+
+
+def _flow_begin(
+    *, session, provider: str, integration: Integration, redirect_uri: str, base_url: str
+) -> tuple[str, str]:
+    flows = {
+        state: flow
+        for state, flow in (session.get(FLOWS_KEY) or {}).items()
+        if time.time() - flow["created"] < FLOW_TTL_SECONDS
+    }
+    while len(flows) >= MAX_OPEN_FLOWS:
+        flows.pop(min(flows, key=lambda s: flows[s]["created"]))
+    state = oauth_state_create()
+    verifier, challenge = pkce_pair_create()
+    flows[state] = {
+        "provider": provider,
+        "integration_id": integration.pk,
+        "redirect_uri": redirect_uri,
+        "base_url": base_url,
+        "verifier": verifier,
+        "created": time.time(),
+    }
+    session[FLOWS_KEY] = flows
+    return state, challenge
+
+
+def _flow_take(*, session, provider: str, state: str) -> dict:
+    """Pop the flow `state` names; a state we did not issue (or issued too long ago) is refused,
+    which is what stops a forged callback (RFC 6749 section 10.12)."""
+    flows = dict(session.get(FLOWS_KEY) or {})
+    flow = None
+    for issued in list(flows):
+        if hmac.compare_digest(issued.encode(), (state or "").encode()):
+            flow = flows.pop(issued)
+    session[FLOWS_KEY] = flows
+    if flow is None or flow["provider"] != provider:
+        raise OAuthFlowError("This sign-in link is not one hxsync started. Start again.")
+    if time.time() - flow["created"] >= FLOW_TTL_SECONDS:
+        raise OAuthFlowError("The sign-in took longer than ten minutes. Start again.")
+    return flow
+
+
+def _tokens_seal(tokens: TokenSet) -> str:
+    return secret_encrypt(
+        json.dumps(
+            {
+                "access_token": tokens.access_token,
+                "refresh_token": tokens.refresh_token,
+                "expires_at": tokens.expires_at.isoformat() if tokens.expires_at else None,
+                "scopes": list(tokens.scopes),
+            }
+        )
+    )
+
+
+def _tokens_unseal(sealed: str) -> TokenSet:
+    data = json.loads(secret_decrypt(sealed))
+    expires = data.get("expires_at")
+    return TokenSet(
+        access_token=data["access_token"],
+        refresh_token=data["refresh_token"],
+        expires_at=datetime.fromisoformat(expires) if expires else None,
+        scopes=tuple(data.get("scopes") or ()),
+    )
+
+
+# --- Xero ------------------------------------------------------------------------------------
+
+
+def xero_oauth_start(
+    *, session, integration: Integration, redirect_uri: str, base_url: str = ""
+) -> str:
+    """Remember the flow in the session and return Xero's authorize URL to redirect to."""
+    client_id = _client_id(provider=Connection.Provider.XERO, base_url=base_url)
+    state, challenge = _flow_begin(
+        session=session,
+        provider=Connection.Provider.XERO,
+        integration=integration,
+        redirect_uri=redirect_uri,
+        base_url=base_url,
+    )
+    scopes = tuple(getattr(settings, "XERO_SCOPES", None) or DEFAULT_SCOPES)
+    return xero_authorize_url(
+        hosts=hosts_for(base_url=base_url),
+        client_id=client_id,
+        redirect_uri=redirect_uri,
+        state=state,
+        code_challenge=challenge,
+        scopes=scopes,
+    )
+
+
+def xero_oauth_finish(
+    *,
+    session,
+    state: str,
+    code: str,
+    error: str = "",
+    transport: httpx.BaseTransport | None = None,
+) -> OAuthOutcome:
+    """Exchange the code, list the organisations granted, connect or ask which one."""
+    from syncapp.providers.xero.oauth import XeroIdentityClient
+
+    flow = _flow_take(session=session, provider=Connection.Provider.XERO, state=state)
+    if error or not code:
+        raise OAuthFlowError(
+            f"Xero did not grant access ({error or 'no code returned'}). "
+            "Click Connect to Xero again and choose Allow access."
+        )
+    base_url = flow["base_url"]
+    client_id = _client_id(provider=Connection.Provider.XERO, base_url=base_url)
+    identity = XeroIdentityClient(
+        hosts=hosts_for(base_url=base_url),
+        client_id=client_id,
+        client_secret=getattr(settings, "XERO_CLIENT_SECRET", "") or "",
+        transport=transport,
+    )
+    with identity:
+        tokens = identity.code_exchange(
+            code=code, redirect_uri=flow["redirect_uri"], code_verifier=flow["verifier"]
+        )
+        tenants = [
+            t
+            for t in identity.tenants_list(access_token=tokens.access_token)
+            if t.tenant_type in ("ORGANISATION", "")
+        ]
+    if not tenants:
+        raise OAuthFlowError(
+            "Xero granted access to no organisation. Click Connect to Xero again and tick the "
+            "organisation to connect."
+        )
+    integration = Integration.objects.get(pk=flow["integration_id"])
+    if len(tenants) == 1:
+        connection = connection_connect_xero(
+            integration=integration, tokens=tokens, tenant=tenants[0], base_url=base_url
+        )
+        return OAuthOutcome(provider="xero", integration_id=integration.pk, connection=connection)
+    choices = [
+        {"id": t.tenant_id, "name": t.tenant_name, "connection_id": t.connection_id}
+        for t in tenants
+    ]
+    session[PENDING_KEY] = {
+        "provider": "xero",
+        "integration_id": integration.pk,
+        "base_url": base_url,
+        "tokens": _tokens_seal(tokens),
+        "choices": choices,
+        "created": time.time(),
+    }
+    return OAuthOutcome(provider="xero", integration_id=integration.pk, choices=choices)
+
+
+def oauth_pending_get(*, session, provider: str) -> dict | None:
+    pending = session.get(PENDING_KEY)
+    if not pending or pending.get("provider") != provider:
+        return None
+    if time.time() - pending["created"] >= FLOW_TTL_SECONDS:
+        session.pop(PENDING_KEY, None)
+        return None
+    return pending
+
+
+def oauth_pending_choose(*, session, provider: str, choice_id: str) -> Connection:
+    """Finish a flow that waited for the picker with the organisation/account chosen."""
+    pending = oauth_pending_get(session=session, provider=provider)
+    if pending is None:
+        raise OAuthFlowError("Nothing is waiting to be connected (or it expired). Start again.")
+    chosen = next((c for c in pending["choices"] if str(c["id"]) == str(choice_id)), None)
+    if chosen is None:
+        raise OAuthFlowError("Choose one of the listed organisations.")
+    session.pop(PENDING_KEY, None)
+    integration = Integration.objects.get(pk=pending["integration_id"])
+    tokens = _tokens_unseal(pending["tokens"])
+    if provider == Connection.Provider.XERO:
+        tenant = XeroTenant(
+            connection_id=chosen["connection_id"],
+            tenant_id=chosen["id"],
+            tenant_name=chosen["name"],
+            tenant_type="ORGANISATION",
+        )
+        return connection_connect_xero(
+            integration=integration, tokens=tokens, tenant=tenant, base_url=pending["base_url"]
+        )
+    return connection_connect_harvest_oauth(
+        integration=integration,
+        tokens=tokens,
+        account_id=str(chosen["id"]),
+        account_name=chosen["name"],
+        base_url=pending["base_url"],
+    )

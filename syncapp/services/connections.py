@@ -1,0 +1,253 @@
+"""Connections: connect, test, disconnect, and the "needs reconnecting" state.
+
+Admin actions and OAuth views only call these. No function here returns or logs a token: the
+admin learns whether one is set and when it expires, nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import httpx
+from django.db import transaction
+from django.utils import timezone
+
+from syncapp.models import Connection, Integration, SyncRun
+from syncapp.providers.errors import ApiError, AuthExpired, Forbidden
+from syncapp.providers.xero.types import TokenSet, XeroTenant
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConnectionTestResult:
+    ok: bool
+    message: str
+    name: str = ""
+
+
+def connection_mark_needs_reauth(*, connection: Connection, reason: str) -> Connection:
+    """Access was refused for good: say so on the connection and stop the integration's runs.
+
+    Queued runs fail now with the reason; a running run stops at its next call, because the
+    token source refuses to hand out a token for a connection that is not active.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        Connection.objects.filter(pk=connection.pk).update(
+            status=Connection.Status.NEEDS_REAUTH, last_error=reason, updated_at=now
+        )
+        label = connection.get_provider_display()
+        SyncRun.objects.filter(
+            integration_id=connection.integration_id, status=SyncRun.Status.QUEUED
+        ).update(
+            status=SyncRun.Status.FAILED,
+            error=f"Stopped: the {label} connection needs reconnecting. {reason}",
+            finished_at=now,
+        )
+    connection.status = Connection.Status.NEEDS_REAUTH
+    connection.last_error = reason
+    logger.warning(
+        "connection %s (%s) needs reconnecting: %s", connection.pk, connection.provider, reason
+    )
+    return connection
+
+
+def _connection_for(*, integration: Integration, provider: str) -> Connection:
+    connection, _ = Connection.objects.get_or_create(integration=integration, provider=provider)
+    return connection
+
+
+def connection_connect_harvest_token(
+    *,
+    integration: Integration,
+    account_id: str,
+    token: str,
+    base_url: str = "",
+    transport: httpx.BaseTransport | None = None,
+) -> Connection:
+    """Store a Harvest personal access token after checking it against GET /company.
+
+    Raises AuthExpired/Forbidden (bad token or account id) without storing anything.
+    """
+    account_id, token = account_id.strip(), token.strip()
+    if not account_id.isdigit():
+        raise ValueError("The Harvest account id is a number (Harvest › Developers).")
+    if not token:
+        raise ValueError("Paste the personal access token.")
+    company_name = _harvest_company_name(
+        base_url=base_url, account_id=account_id, token=token, transport=transport
+    )
+    connection = _connection_for(integration=integration, provider=Connection.Provider.HARVEST)
+    connection.auth_method = Connection.AuthMethod.TOKEN
+    connection.account_id = account_id
+    connection.account_name = company_name
+    connection.base_url = base_url
+    connection.access_token = token
+    connection.refresh_token = ""
+    connection.token_expires_at = None
+    connection.scopes = ""
+    connection.status = Connection.Status.ACTIVE
+    connection.last_error = ""
+    connection.connected_at = timezone.now()
+    connection.save()
+    return connection
+
+
+def connection_connect_harvest_oauth(
+    *,
+    integration: Integration,
+    tokens: TokenSet,
+    account_id: str,
+    account_name: str,
+    base_url: str = "",
+) -> Connection:
+    connection = _connection_for(integration=integration, provider=Connection.Provider.HARVEST)
+    connection.auth_method = Connection.AuthMethod.OAUTH
+    connection.account_id = str(account_id)
+    connection.account_name = account_name
+    _tokens_store(connection=connection, tokens=tokens, base_url=base_url)
+    connection.save()
+    return connection
+
+
+def connection_connect_xero(
+    *, integration: Integration, tokens: TokenSet, tenant: XeroTenant, base_url: str = ""
+) -> Connection:
+    connection = _connection_for(integration=integration, provider=Connection.Provider.XERO)
+    connection.auth_method = Connection.AuthMethod.OAUTH
+    connection.account_id = tenant.tenant_id
+    connection.account_name = tenant.tenant_name
+    connection.xero_connection_id = tenant.connection_id
+    _tokens_store(connection=connection, tokens=tokens, base_url=base_url)
+    connection.save()
+    return connection
+
+
+def _tokens_store(*, connection: Connection, tokens: TokenSet, base_url: str) -> None:
+    connection.base_url = base_url
+    connection.access_token = tokens.access_token
+    connection.refresh_token = tokens.refresh_token
+    connection.token_expires_at = tokens.expires_at
+    connection.scopes = " ".join(tokens.scopes)
+    connection.status = Connection.Status.ACTIVE
+    connection.last_error = ""
+    connection.connected_at = timezone.now()
+
+
+def connection_test(
+    *, connection: Connection, transport: httpx.BaseTransport | None = None
+) -> ConnectionTestResult:
+    """Call the cheapest endpoint that proves access and name what it reached."""
+    label = connection.get_provider_display()
+    if connection.status == Connection.Status.DISABLED or not connection.access_token:
+        return ConnectionTestResult(ok=False, message=f"{label} is not connected.")
+    try:
+        if connection.provider == Connection.Provider.XERO:
+            name = _xero_organisation_name(connection=connection, transport=transport)
+        else:
+            name = _harvest_company_name(
+                base_url=connection.base_url,
+                account_id=connection.account_id,
+                token="",
+                connection=connection,
+                transport=transport,
+            )
+    except (AuthExpired, Forbidden) as exc:
+        connection.refresh_from_db()
+        if connection.status != Connection.Status.NEEDS_REAUTH:
+            connection_mark_needs_reauth(
+                connection=connection,
+                reason=f"{label} refused access ({exc.api_message}). Reconnect to {label}.",
+            )
+        return ConnectionTestResult(ok=False, message=connection.last_error)
+    except ApiError as exc:
+        message = f"{label} could not be reached: {exc}"
+        Connection.objects.filter(pk=connection.pk).update(last_error=message)
+        return ConnectionTestResult(ok=False, message=message)
+    Connection.objects.filter(pk=connection.pk).update(
+        account_name=name, last_error="", updated_at=timezone.now()
+    )
+    connection.account_name, connection.last_error = name, ""
+    return ConnectionTestResult(ok=True, name=name, message=f"Connected to {label}: {name}.")
+
+
+def connection_disconnect(
+    *, connection: Connection, transport: httpx.BaseTransport | None = None
+) -> list[str]:
+    """Forget the credentials here and, for Xero, end the grant there too.
+
+    Remote clean-up failures are returned as warnings; the local disconnect always happens, so
+    hxsync never keeps using credentials finance asked it to drop.
+    """
+    warnings: list[str] = []
+    if connection.provider == Connection.Provider.XERO and connection.refresh_token:
+        warnings.extend(_xero_disconnect_remote(connection=connection, transport=transport))
+    Connection.objects.filter(pk=connection.pk).update(
+        access_token="",
+        refresh_token="",
+        token_expires_at=None,
+        xero_connection_id="",
+        status=Connection.Status.DISABLED,
+        last_error="",
+        updated_at=timezone.now(),
+    )
+    connection.refresh_from_db()
+    return warnings
+
+
+def _xero_disconnect_remote(*, connection: Connection, transport) -> list[str]:
+    from syncapp.providers.xero.factory import xero_identity_client, xero_refresher
+    from syncapp.providers.xero.tokens import connection_access_token_get
+
+    warnings = []
+    with xero_identity_client(connection=connection, transport=transport) as identity:
+        if connection.xero_connection_id and connection.status == Connection.Status.ACTIVE:
+            try:
+                token = connection_access_token_get(
+                    connection_id=connection.pk, refresher=xero_refresher(transport=transport)
+                )
+                identity.tenant_disconnect(
+                    access_token=token, connection_id=connection.xero_connection_id
+                )
+            except ApiError as exc:
+                warnings.append(f"Xero did not confirm removing the organisation link: {exc}")
+            connection.refresh_from_db()
+        try:
+            identity.token_revoke(refresh_token=connection.refresh_token)
+        except ApiError as exc:
+            warnings.append(f"Xero did not confirm revoking the token: {exc}")
+    return warnings
+
+
+def _xero_organisation_name(*, connection: Connection, transport) -> str:
+    from syncapp.providers.xero.factory import xero_client_for_connection
+
+    with xero_client_for_connection(connection=connection, transport=transport) as client:
+        return client.organisation_get().name
+
+
+def _harvest_company_name(
+    *,
+    base_url: str,
+    account_id: str,
+    token: str,
+    transport,
+    connection: Connection | None = None,
+) -> str:
+    """GET /company with either a connection's stored token or a token being checked."""
+    from syncapp.providers.harvest.client import HarvestClient
+    from syncapp.providers.hosts import hosts_for
+
+    if connection is not None:
+        token = connection.access_token
+    client = HarvestClient(
+        base_url=hosts_for(base_url=base_url).harvest_api,
+        account_id=account_id,
+        access_token=token,
+        transport=transport,
+    )
+    with client:
+        company = client.company_get()
+    return getattr(company, "name", "") or str(account_id)
