@@ -97,7 +97,8 @@ class SandboxApp:
     # -- dispatch ---------------------------------------------------------------------------
 
     def _target(self, path: str) -> tuple[str, Any] | None:
-        if path.startswith(HARVEST_PREFIXES):
+        # Receipt files live on the account's own host: https://{subdomain}.harvestapp.com/...
+        if path.startswith(HARVEST_PREFIXES) or path.split("/", 2)[1].endswith(".harvestapp.com"):
             return "harvest", self.harvest
         if path.startswith(XERO_PREFIXES):
             return "xero", self.xero

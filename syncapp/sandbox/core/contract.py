@@ -10,6 +10,8 @@ Gaps in the specs are patched in memory, as the real services behave (see the sp
 - Harvest's identity host (`id.getharvest.com`) and Xero's token endpoint are not described; they
   are not validated here (their tests assert the documented shapes directly).
 - Xero identity's spec spells the path `/Connections`; the real service answers `/connections`.
+- Harvest `Expense.expense_category.unit_price` is typed string, but it is the category's
+  `unit_price`, a number everywhere else (ExpenseCategory schema and examples such as 0.535).
 - Harvest list envelopes: the spec makes `page` a non-null integer, but with cursor pagination
   Harvest answers `page: null` on all but the first and last pages
   (https://help.getharvest.com/api-v2/introduction/overview/pagination/).
@@ -68,6 +70,8 @@ def _patch_harvest(spec: dict[str, Any]) -> None:
     units = spec["components"]["schemas"]["Expense"]["properties"]["units"]
     units["type"] = "number"
     units.pop("format", None)
+    expense = spec["components"]["schemas"]["Expense"]["properties"]
+    expense["expense_category"]["properties"]["unit_price"]["type"] = "number"
     for schema in spec["components"]["schemas"].values():
         props = schema.get("properties", {})
         if "links" in props and "page" in props and "per_page" in props:
@@ -199,15 +203,21 @@ class ContractValidator:
 
 
 def _describe(error: Exception) -> str:
-    parts = [f"{type(error).__name__}: {error}"]
-    cause = error.__cause__
+    """One line per schema error with its JSON path (the full instance is never printed)."""
+    lines = [type(error).__name__]
+    cause: BaseException | None = error
     while cause is not None:
-        parts.append(f"{type(cause).__name__}: {cause}")
-        for sub in getattr(cause, "schema_errors", ()) or ():
-            path = "/".join(str(p) for p in getattr(sub, "absolute_path", ()))
-            parts.append(f"  at {path or '<root>'}: {getattr(sub, 'message', sub)}")
+        subs = getattr(cause, "schema_errors", None)
+        if subs:
+            for sub in subs:
+                path = "/".join(str(p) for p in getattr(sub, "absolute_path", ()))
+                lines.append(f"at {path or '<root>'}: {getattr(sub, 'message', sub)}"[:300])
+        elif cause is not error:
+            lines.append(f"{type(cause).__name__}: {str(cause)[:300]}")
         cause = cause.__cause__
-    return " <- ".join(parts[:1]) + ("\n    " + "\n    ".join(parts[1:]) if parts[1:] else "")
+    if len(lines) == 1:
+        lines.append(str(error)[:300])
+    return "\n    ".join(lines)
 
 
 def schema_validate(*, spec: str, schema: str, instance: Any) -> list[str]:

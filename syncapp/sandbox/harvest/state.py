@@ -56,6 +56,9 @@ class HarvestState:
     refresh_tokens: dict[str, Record] = field(default_factory=dict)
     # the person who signs in at id.getharvest.com (user id in `users`)
     identity_user_id: int | None = None
+    # Facts the seed leaves for the Xero seed and for tests, e.g. "near_duplicates": clients
+    # whose name or e-mail nearly collides with a contact the Xero organisation already has.
+    seed_info: dict[str, Any] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in COLLECTIONS}
