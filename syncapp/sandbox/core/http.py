@@ -99,13 +99,23 @@ class Router:
     def __init__(self, rules: Iterable[tuple[str | tuple[str, ...], str, Handler]]) -> None:
         werkzeug_rules = []
         self._handlers: dict[str, Handler] = {}
+        # endpoint -> (methods, path) as declared, so tests can check every route was exercised.
+        self.declared: dict[str, tuple[tuple[str, ...], str]] = {}
         for index, (methods, path, handler) in enumerate(rules):
             endpoint = f"r{index}"
             methods = (methods,) if isinstance(methods, str) else methods
             werkzeug_rules.append(Rule(path, endpoint=endpoint, methods=list(methods)))
             self._handlers[endpoint] = handler
+            self.declared[endpoint] = (tuple(methods), path)
         self._map = Map(werkzeug_rules, strict_slashes=False, merge_slashes=False)
         self._adapter = self._map.bind("sandbox", "/")
+
+    def endpoint_for(self, *, method: str, path: str) -> str | None:
+        try:
+            endpoint, _ = self._adapter.match(path, method=method)
+        except (NotFound, MethodNotAllowed):
+            return None
+        return endpoint
 
     def match(self, *, method: str, path: str) -> tuple[Handler, dict[str, Any]] | None:
         """The handler and path arguments, or None (unknown path or method)."""
