@@ -1,0 +1,498 @@
+"""HarvestClient: typed reads and the few writes the sync needs, on the shared base.
+
+Every request carries `Authorization: Bearer <token>`, `Harvest-Account-Id` and the base's
+User-Agent naming hxsync and a contact address, as Harvest requires
+(https://help.getharvest.com/api-v2/authentication-api/authentication/authentication/).
+Lists ask for `per_page=2000` (the maximum) and follow `links.next`, which serves cursor and page
+pagination alike (https://help.getharvest.com/api-v2/introduction/overview/pagination/).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from syncapp.providers.base import ProviderClient
+from syncapp.providers.errors import UnexpectedResponse
+from syncapp.providers.harvest.invoice_types import (
+    HarvestInvoice,
+    HarvestInvoiceMessage,
+    HarvestInvoicePayment,
+)
+from syncapp.providers.harvest.types import (
+    HarvestClientRecord,
+    HarvestCompany,
+    HarvestContact,
+    HarvestExpense,
+    HarvestExpenseCategory,
+    HarvestInvoiceItemCategory,
+    HarvestProject,
+    HarvestReceiptFile,
+    HarvestTask,
+    HarvestTaskAssignment,
+    HarvestTimeEntry,
+    HarvestUser,
+    HarvestUserAssignment,
+)
+
+PER_PAGE = 2000
+# Invoice message events that change an invoice's state without e-mailing anyone
+# (https://help.getharvest.com/api-v2/invoices-api/invoices/invoice-messages/).
+INVOICE_EVENTS = frozenset({"send", "close", "re-open", "draft"})
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def harvest_timestamp(value: datetime) -> str:
+    """`updated_since` as Harvest documents it: ISO 8601 in UTC."""
+    if value.tzinfo is None:
+        raise ValueError("updated_since must be timezone-aware")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _query(**values: Any) -> dict[str, Any]:
+    """Drop unset filters; dates, datetimes and booleans in Harvest's spelling."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        key = key.rstrip("_")  # from_ -> from
+        if isinstance(value, datetime):
+            value = harvest_timestamp(value)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        out[key] = value
+    return out
+
+
+def _body(**values: Any) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not UNSET}
+
+
+class HarvestClient(ProviderClient):
+    provider = "harvest"
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        account_id: str | int,
+        access_token: str = "",
+        token_source: Callable[[], str] | None = None,
+        per_page: int = PER_PAGE,
+        **kwargs: Any,
+    ) -> None:
+        """Give `access_token`, or `token_source()` to be asked for a current token on each
+        attempt (an OAuth connection refreshed by another worker)."""
+        if not access_token and token_source is None:
+            raise ValueError("HarvestClient needs access_token or token_source")
+        super().__init__(base_url=base_url, **kwargs)
+        self.account_id = str(account_id)
+        self._token_source = token_source or (lambda: access_token)
+        self.per_page = per_page
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self._token_source()}",
+            "Harvest-Account-Id": self.account_id,
+        }
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _list(self, path: str, *, items_key: str, parse, **filters: Any) -> Iterator[Any]:
+        params = {**_query(**filters), "per_page": self.per_page}
+        for item in self._iter_link_pages(path, items_key=items_key, params=params):
+            yield parse(item)
+
+    def _get(self, path: str, parse):
+        body = self._request_json("GET", path)
+        if not isinstance(body, dict):
+            raise UnexpectedResponse("expected an object", path=path, provider=self.provider)
+        return parse(body)
+
+    def _write(self, method: str, path: str, body: dict[str, Any], parse):
+        answer = self._request_json(method, path, json_body=body)
+        if not isinstance(answer, dict):
+            raise UnexpectedResponse("expected an object", path=path, provider=self.provider)
+        return parse(answer)
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def get_company(self) -> HarvestCompany:
+        return self._get("/company", HarvestCompany.from_api)
+
+    def iter_clients(
+        self, *, updated_since: datetime | None = None, is_active: bool | None = None
+    ) -> Iterator[HarvestClientRecord]:
+        return self._list(
+            "/clients",
+            items_key="clients",
+            parse=HarvestClientRecord.from_api,
+            updated_since=updated_since,
+            is_active=is_active,
+        )
+
+    def get_client(self, *, client_id: int) -> HarvestClientRecord:
+        return self._get(f"/clients/{int(client_id)}", HarvestClientRecord.from_api)
+
+    def iter_contacts(
+        self, *, updated_since: datetime | None = None, client_id: int | None = None
+    ) -> Iterator[HarvestContact]:
+        return self._list(
+            "/contacts",
+            items_key="contacts",
+            parse=HarvestContact.from_api,
+            updated_since=updated_since,
+            client_id=client_id,
+        )
+
+    def iter_projects(
+        self,
+        *,
+        updated_since: datetime | None = None,
+        is_active: bool | None = None,
+        client_id: int | None = None,
+    ) -> Iterator[HarvestProject]:
+        return self._list(
+            "/projects",
+            items_key="projects",
+            parse=HarvestProject.from_api,
+            updated_since=updated_since,
+            is_active=is_active,
+            client_id=client_id,
+        )
+
+    def get_project(self, *, project_id: int) -> HarvestProject:
+        return self._get(f"/projects/{int(project_id)}", HarvestProject.from_api)
+
+    def iter_task_assignments(
+        self,
+        *,
+        project_id: int | None = None,
+        updated_since: datetime | None = None,
+        is_active: bool | None = None,
+    ) -> Iterator[HarvestTaskAssignment]:
+        path = (
+            f"/projects/{int(project_id)}/task_assignments" if project_id else "/task_assignments"
+        )
+        return self._list(
+            path,
+            items_key="task_assignments",
+            parse=HarvestTaskAssignment.from_api,
+            updated_since=updated_since,
+            is_active=is_active,
+        )
+
+    def iter_user_assignments(
+        self,
+        *,
+        project_id: int | None = None,
+        user_id: int | None = None,
+        updated_since: datetime | None = None,
+        is_active: bool | None = None,
+    ) -> Iterator[HarvestUserAssignment]:
+        path = (
+            f"/projects/{int(project_id)}/user_assignments" if project_id else "/user_assignments"
+        )
+        return self._list(
+            path,
+            items_key="user_assignments",
+            parse=HarvestUserAssignment.from_api,
+            updated_since=updated_since,
+            is_active=is_active,
+            user_id=user_id,
+        )
+
+    def iter_tasks(
+        self, *, updated_since: datetime | None = None, is_active: bool | None = None
+    ) -> Iterator[HarvestTask]:
+        return self._list(
+            "/tasks",
+            items_key="tasks",
+            parse=HarvestTask.from_api,
+            updated_since=updated_since,
+            is_active=is_active,
+        )
+
+    def iter_users(
+        self, *, updated_since: datetime | None = None, is_active: bool | None = None
+    ) -> Iterator[HarvestUser]:
+        return self._list(
+            "/users",
+            items_key="users",
+            parse=HarvestUser.from_api,
+            updated_since=updated_since,
+            is_active=is_active,
+        )
+
+    def get_current_user(self) -> HarvestUser:
+        return self._get("/users/me", HarvestUser.from_api)
+
+    def iter_time_entries(
+        self,
+        *,
+        updated_since: datetime | None = None,
+        from_date: date | None = None,
+        to_date: date | None = None,
+        client_id: int | None = None,
+        project_id: int | None = None,
+        task_id: int | None = None,
+        user_id: int | None = None,
+        is_billed: bool | None = None,
+        is_running: bool | None = None,
+    ) -> Iterator[HarvestTimeEntry]:
+        return self._list(
+            "/time_entries",
+            items_key="time_entries",
+            parse=HarvestTimeEntry.from_api,
+            updated_since=updated_since,
+            from_=from_date,
+            to=to_date,
+            client_id=client_id,
+            project_id=project_id,
+            task_id=task_id,
+            user_id=user_id,
+            is_billed=is_billed,
+            is_running=is_running,
+        )
+
+    def iter_expenses(
+        self,
+        *,
+        updated_since: datetime | None = None,
+        from_date: date | None = None,
+        to_date: date | None = None,
+        client_id: int | None = None,
+        project_id: int | None = None,
+        user_id: int | None = None,
+        is_billed: bool | None = None,
+    ) -> Iterator[HarvestExpense]:
+        return self._list(
+            "/expenses",
+            items_key="expenses",
+            parse=HarvestExpense.from_api,
+            updated_since=updated_since,
+            from_=from_date,
+            to=to_date,
+            client_id=client_id,
+            project_id=project_id,
+            user_id=user_id,
+            is_billed=is_billed,
+        )
+
+    def get_expense(self, *, expense_id: int) -> HarvestExpense:
+        return self._get(f"/expenses/{int(expense_id)}", HarvestExpense.from_api)
+
+    def download_receipt(self, *, expense: HarvestExpense) -> HarvestReceiptFile:
+        """The expense's receipt file. The URL comes from Harvest, so the token is only sent
+        to Harvest's own hosts (`*.harvestapp.com`, or the sandbox this client talks to)."""
+        if expense.receipt is None:
+            raise ValueError(f"expense {expense.id} has no receipt")
+        url = expense.receipt.url
+        target = urlsplit(url)
+        ours = urlsplit(self.base_url)
+        same_host = (target.scheme, target.netloc) == (ours.scheme, ours.netloc)
+        harvest_host = target.scheme == "https" and (target.hostname or "").endswith(
+            ".harvestapp.com"
+        )
+        if not (same_host or harvest_host):
+            raise UnexpectedResponse(
+                "receipt URL is not on a Harvest host", path=target.path, provider=self.provider
+            )
+        response = self._request("GET", url, headers={"Accept": "*/*"})
+        return HarvestReceiptFile(
+            content=response.content,
+            content_type=response.headers.get("Content-Type", expense.receipt.content_type),
+            file_name=expense.receipt.file_name,
+        )
+
+    def iter_expense_categories(
+        self, *, updated_since: datetime | None = None, is_active: bool | None = None
+    ) -> Iterator[HarvestExpenseCategory]:
+        return self._list(
+            "/expense_categories",
+            items_key="expense_categories",
+            parse=HarvestExpenseCategory.from_api,
+            updated_since=updated_since,
+            is_active=is_active,
+        )
+
+    def iter_invoices(
+        self,
+        *,
+        updated_since: datetime | None = None,
+        from_date: date | None = None,
+        to_date: date | None = None,
+        state: str | None = None,
+        client_id: int | None = None,
+        project_id: int | None = None,
+    ) -> Iterator[HarvestInvoice]:
+        return self._list(
+            "/invoices",
+            items_key="invoices",
+            parse=HarvestInvoice.from_api,
+            updated_since=updated_since,
+            from_=from_date,
+            to=to_date,
+            state=state,
+            client_id=client_id,
+            project_id=project_id,
+        )
+
+    def get_invoice(self, *, invoice_id: int) -> HarvestInvoice:
+        return self._get(f"/invoices/{int(invoice_id)}", HarvestInvoice.from_api)
+
+    def iter_invoice_messages(
+        self, *, invoice_id: int, updated_since: datetime | None = None
+    ) -> Iterator[HarvestInvoiceMessage]:
+        return self._list(
+            f"/invoices/{int(invoice_id)}/messages",
+            items_key="invoice_messages",
+            parse=HarvestInvoiceMessage.from_api,
+            updated_since=updated_since,
+        )
+
+    def iter_invoice_payments(
+        self, *, invoice_id: int, updated_since: datetime | None = None
+    ) -> Iterator[HarvestInvoicePayment]:
+        return self._list(
+            f"/invoices/{int(invoice_id)}/payments",
+            items_key="invoice_payments",
+            parse=HarvestInvoicePayment.from_api,
+            updated_since=updated_since,
+        )
+
+    def iter_invoice_item_categories(
+        self, *, updated_since: datetime | None = None
+    ) -> Iterator[HarvestInvoiceItemCategory]:
+        return self._list(
+            "/invoice_item_categories",
+            items_key="invoice_item_categories",
+            parse=HarvestInvoiceItemCategory.from_api,
+            updated_since=updated_since,
+        )
+
+    # -- writes -------------------------------------------------------------------------------
+    # Harvest has no idempotency key: a POST is never resent after a timeout or a 5xx (the base
+    # only retries what cannot have been applied); the flows search before they create again.
+
+    def create_client(
+        self, *, name: str, is_active: bool = UNSET, address: str = UNSET, currency: str = UNSET
+    ) -> HarvestClientRecord:
+        body = _body(name=name, is_active=is_active, address=address, currency=currency)
+        return self._write("POST", "/clients", body, HarvestClientRecord.from_api)
+
+    def update_client(
+        self,
+        *,
+        client_id: int,
+        name: str = UNSET,
+        is_active: bool = UNSET,
+        address: str = UNSET,
+        currency: str = UNSET,
+    ) -> HarvestClientRecord:
+        body = _body(name=name, is_active=is_active, address=address, currency=currency)
+        return self._write(
+            "PATCH", f"/clients/{int(client_id)}", body, HarvestClientRecord.from_api
+        )
+
+    def create_contact(
+        self,
+        *,
+        client_id: int,
+        first_name: str,
+        last_name: str = UNSET,
+        title: str = UNSET,
+        email: str = UNSET,
+        phone_office: str = UNSET,
+        phone_mobile: str = UNSET,
+        fax: str = UNSET,
+    ) -> HarvestContact:
+        body = _body(
+            client_id=int(client_id),
+            first_name=first_name,
+            last_name=last_name,
+            title=title,
+            email=email,
+            phone_office=phone_office,
+            phone_mobile=phone_mobile,
+            fax=fax,
+        )
+        return self._write("POST", "/contacts", body, HarvestContact.from_api)
+
+    def update_contact(
+        self,
+        *,
+        contact_id: int,
+        client_id: int = UNSET,
+        first_name: str = UNSET,
+        last_name: str = UNSET,
+        title: str = UNSET,
+        email: str = UNSET,
+        phone_office: str = UNSET,
+        phone_mobile: str = UNSET,
+        fax: str = UNSET,
+    ) -> HarvestContact:
+        body = _body(
+            client_id=client_id,
+            first_name=first_name,
+            last_name=last_name,
+            title=title,
+            email=email,
+            phone_office=phone_office,
+            phone_mobile=phone_mobile,
+            fax=fax,
+        )
+        return self._write("PATCH", f"/contacts/{int(contact_id)}", body, HarvestContact.from_api)
+
+    def create_invoice_payment(
+        self,
+        *,
+        invoice_id: int,
+        amount: Decimal,
+        paid_date: date | None = None,
+        paid_at: datetime | None = None,
+        notes: str | None = None,
+    ) -> HarvestInvoicePayment:
+        """Record a payment. `send_thank_you` is always false: the sync never e-mails a client
+        (Harvest's default is true and mails a thank-you when the payment settles the invoice)."""
+        if not isinstance(amount, Decimal):
+            raise TypeError("amount must be a Decimal")
+        if paid_date is not None and paid_at is not None:
+            raise ValueError("give paid_date or paid_at, not both")
+        body: dict[str, Any] = {"amount": amount, "send_thank_you": False}
+        if paid_date is not None:
+            body["paid_date"] = paid_date.isoformat()
+        if paid_at is not None:
+            body["paid_at"] = harvest_timestamp(paid_at)
+        if notes is not None:
+            body["notes"] = notes
+        return self._write(
+            "POST", f"/invoices/{int(invoice_id)}/payments", body, HarvestInvoicePayment.from_api
+        )
+
+    def delete_invoice_payment(self, *, invoice_id: int, payment_id: int) -> None:
+        self._request("DELETE", f"/invoices/{int(invoice_id)}/payments/{int(payment_id)}")
+
+    def create_invoice_event(self, *, invoice_id: int, event_type: str) -> HarvestInvoiceMessage:
+        """Change an invoice's state through a message that only carries `event_type`: no
+        recipients, so nobody is e-mailed (a message without event_type would send the invoice)."""
+        if event_type not in INVOICE_EVENTS:
+            raise ValueError(f"event_type must be one of {sorted(INVOICE_EVENTS)}")
+        return self._write(
+            "POST",
+            f"/invoices/{int(invoice_id)}/messages",
+            {"event_type": event_type},
+            HarvestInvoiceMessage.from_api,
+        )
