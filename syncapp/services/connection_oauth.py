@@ -33,8 +33,6 @@ FLOWS_KEY = "hxsync_oauth_flows"
 PENDING_KEY = "hxsync_oauth_pending"
 FLOW_TTL_SECONDS = 600
 MAX_OPEN_FLOWS = 5
-# The sandbox accepts any client id; real hosts need the app registered with the vendor.
-SANDBOX_CLIENT_ID = "hxsync-sandbox"
 
 
 class OAuthFlowError(Exception):
@@ -56,18 +54,25 @@ def oauth_app_configured(*, provider: str) -> bool:
     return bool(getattr(settings, name, ""))
 
 
-def _client_id(*, provider: str, base_url: str) -> str:
+def _app_credentials(*, provider: str, base_url: str) -> tuple[str, str, bool]:
+    """(client id, client secret, is the sandbox's own app) for a new flow.
+
+    With no app configured and a sandbox base URL, the sandbox's pre-registered app is used
+    (PKCE, no secret) so the demo connects without any registration.
+    """
     name = "XERO_CLIENT_ID" if provider == Connection.Provider.XERO else "HARVEST_CLIENT_ID"
+    secret_name = name.replace("_ID", "_SECRET")
     client_id = getattr(settings, name, "") or ""
-    if not client_id and base_url:
-        return SANDBOX_CLIENT_ID
-    if not client_id:
-        secret = name.replace("_ID", "_SECRET")
-        raise OAuthFlowError(
-            f"No {provider.title()} app is configured: set {name} and {secret} in the "
-            "environment (.env), restart, and try again."
-        )
-    return client_id
+    if client_id:
+        return client_id, getattr(settings, secret_name, "") or "", False
+    if base_url and provider == Connection.Provider.XERO:
+        from syncapp.sandbox.xero.seed import PKCE_CLIENT_ID
+
+        return PKCE_CLIENT_ID, "", True
+    raise OAuthFlowError(
+        f"No {provider.title()} app is configured: set {name} and {secret_name} in the "
+        "environment (.env), restart, and try again."
+    )
 
 
 def _flow_begin(
@@ -141,7 +146,7 @@ def xero_oauth_start(
     *, session, integration: Integration, redirect_uri: str, base_url: str = ""
 ) -> str:
     """Remember the flow in the session and return Xero's authorize URL to redirect to."""
-    client_id = _client_id(provider=Connection.Provider.XERO, base_url=base_url)
+    client_id, _, _ = _app_credentials(provider=Connection.Provider.XERO, base_url=base_url)
     state, challenge = _flow_begin(
         session=session,
         provider=Connection.Provider.XERO,
@@ -178,11 +183,13 @@ def xero_oauth_finish(
             "Click Connect to Xero again and choose Allow access."
         )
     base_url = flow["base_url"]
-    client_id = _client_id(provider=Connection.Provider.XERO, base_url=base_url)
+    client_id, client_secret, sandbox_app = _app_credentials(
+        provider=Connection.Provider.XERO, base_url=base_url
+    )
     identity = XeroIdentityClient(
         hosts=hosts_for(base_url=base_url),
         client_id=client_id,
-        client_secret=getattr(settings, "XERO_CLIENT_SECRET", "") or "",
+        client_secret=client_secret,
         transport=transport,
     )
     with identity:
@@ -202,7 +209,11 @@ def xero_oauth_finish(
     integration = Integration.objects.get(pk=flow["integration_id"])
     if len(tenants) == 1:
         connection = connection_connect_xero(
-            integration=integration, tokens=tokens, tenant=tenants[0], base_url=base_url
+            integration=integration,
+            tokens=tokens,
+            tenant=tenants[0],
+            base_url=base_url,
+            client_id=client_id if sandbox_app else "",
         )
         return OAuthOutcome(provider="xero", integration_id=integration.pk, connection=connection)
     choices = [
@@ -214,6 +225,7 @@ def xero_oauth_finish(
         "integration_id": integration.pk,
         "base_url": base_url,
         "tokens": _tokens_seal(tokens),
+        "client_id": client_id if sandbox_app else "",
         "choices": choices,
         "created": time.time(),
     }
@@ -249,7 +261,11 @@ def oauth_pending_choose(*, session, provider: str, choice_id: str) -> Connectio
             tenant_type="ORGANISATION",
         )
         return connection_connect_xero(
-            integration=integration, tokens=tokens, tenant=tenant, base_url=pending["base_url"]
+            integration=integration,
+            tokens=tokens,
+            tenant=tenant,
+            base_url=pending["base_url"],
+            client_id=pending.get("client_id", ""),
         )
     return connection_connect_harvest_oauth(
         integration=integration,
@@ -258,3 +274,89 @@ def oauth_pending_choose(*, session, provider: str, choice_id: str) -> Connectio
         account_name=chosen["name"],
         base_url=pending["base_url"],
     )
+
+
+# --- Harvest ---------------------------------------------------------------------------------
+
+
+def harvest_oauth_start(
+    *, session, integration: Integration, redirect_uri: str, base_url: str = ""
+) -> str:
+    """Harvest's authorize URL. Harvest's OAuth takes no PKCE; `state` protects the callback."""
+    from syncapp.providers.harvest.oauth import HarvestIdentityClient
+
+    client_id, _, _ = _app_credentials(provider=Connection.Provider.HARVEST, base_url=base_url)
+    state, _ = _flow_begin(
+        session=session,
+        provider=Connection.Provider.HARVEST,
+        integration=integration,
+        redirect_uri=redirect_uri,
+        base_url=base_url,
+    )
+    with HarvestIdentityClient(hosts=hosts_for(base_url=base_url), client_id=client_id) as ident:
+        return ident.authorize_url(state=state, redirect_uri=redirect_uri)
+
+
+def harvest_oauth_finish(
+    *,
+    session,
+    state: str,
+    code: str,
+    error: str = "",
+    transport: httpx.BaseTransport | None = None,
+) -> OAuthOutcome:
+    """Exchange the code, list the user's Harvest accounts, connect or ask which one."""
+    from syncapp.providers.harvest.oauth import HarvestIdentityClient
+
+    flow = _flow_take(session=session, provider=Connection.Provider.HARVEST, state=state)
+    if error or not code:
+        raise OAuthFlowError(
+            f"Harvest did not grant access ({error or 'no code returned'}). "
+            "Click Connect Harvest again and authorise hxsync."
+        )
+    base_url = flow["base_url"]
+    client_id, client_secret, _ = _app_credentials(
+        provider=Connection.Provider.HARVEST, base_url=base_url
+    )
+    identity = HarvestIdentityClient(
+        hosts=hosts_for(base_url=base_url),
+        client_id=client_id,
+        client_secret=client_secret,
+        transport=transport,
+    )
+    with identity:
+        tokens = identity.token_exchange(code=code)
+        accounts = identity.accounts_list(access_token=tokens.access_token).accounts
+    if not accounts:
+        raise OAuthFlowError(
+            "This Harvest user has no Harvest account (only other products). Sign in to "
+            "Harvest as a user of the account to sync, then try again."
+        )
+    integration = Integration.objects.get(pk=flow["integration_id"])
+    token_set = TokenSet(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_at=tokens.expires_at,
+        scopes=tuple(tokens.scopes),
+    )
+    if len(accounts) == 1:
+        connection = connection_connect_harvest_oauth(
+            integration=integration,
+            tokens=token_set,
+            account_id=accounts[0].id,
+            account_name=accounts[0].name,
+            base_url=base_url,
+        )
+        return OAuthOutcome(
+            provider="harvest", integration_id=integration.pk, connection=connection
+        )
+    choices = [{"id": a.id, "name": a.name} for a in accounts]
+    session[PENDING_KEY] = {
+        "provider": "harvest",
+        "integration_id": integration.pk,
+        "base_url": base_url,
+        "tokens": _tokens_seal(token_set),
+        "choices": choices,
+        "created": time.time(),
+    }
+    return OAuthOutcome(provider="harvest", integration_id=integration.pk, choices=choices)

@@ -113,10 +113,19 @@ def connection_connect_harvest_oauth(
 
 
 def connection_connect_xero(
-    *, integration: Integration, tokens: TokenSet, tenant: XeroTenant, base_url: str = ""
+    *,
+    integration: Integration,
+    tokens: TokenSet,
+    tenant: XeroTenant,
+    base_url: str = "",
+    client_id: str = "",
 ) -> Connection:
+    """`client_id`: only when the app is not the one in settings (the sandbox's PKCE app); a
+    connection with its own client id refreshes with it and no secret."""
     connection = _connection_for(integration=integration, provider=Connection.Provider.XERO)
     connection.auth_method = Connection.AuthMethod.OAUTH
+    if client_id:
+        connection.client_id, connection.client_secret = client_id, ""
     connection.account_id = tenant.tenant_id
     connection.account_name = tenant.tenant_name
     connection.xero_connection_id = tenant.connection_id
@@ -236,18 +245,21 @@ def _harvest_company_name(
     transport,
     connection: Connection | None = None,
 ) -> str:
-    """GET /company with either a connection's stored token or a token being checked."""
+    """GET /company with a connection's stored token (refreshed if OAuth) or a token being
+    checked before it is stored."""
     from syncapp.providers.harvest.client import HarvestClient
+    from syncapp.providers.harvest.factory import harvest_client_for_connection
     from syncapp.providers.hosts import hosts_for
 
     if connection is not None:
-        token = connection.access_token
-    client = HarvestClient(
-        base_url=hosts_for(base_url=base_url).harvest_api,
-        account_id=account_id,
-        access_token=token,
-        transport=transport,
-    )
+        client = harvest_client_for_connection(connection=connection, transport=transport)
+    else:
+        client = HarvestClient(
+            base_url=hosts_for(base_url=base_url).harvest_api,
+            account_id=account_id,
+            access_token=token,
+            transport=transport,
+        )
     with client:
-        company = client.company_get()
-    return getattr(company, "name", "") or str(account_id)
+        company = client.get_company()
+    return company.name or str(account_id)
