@@ -7,3 +7,13 @@ app_name = "syncapp"
 urlpatterns = [
     path("runs/<int:run_id>/progress.json", views.run_progress, name="run-progress"),
 ]
+
+# OAuth callbacks and the organisation/account picker (issue 4). The paths match the redirect
+# URIs the sandbox apps register: Xero's with a trailing slash, Harvest's without.
+from syncapp import oauth_views  # noqa: E402
+
+urlpatterns += [
+    path("oauth/xero/callback/", oauth_views.xero_callback, name="oauth-xero-callback"),
+    path("oauth/harvest/callback", oauth_views.harvest_callback, name="oauth-harvest-callback"),
+    path("oauth/<str:provider>/choose/", oauth_views.oauth_choose, name="oauth-choose"),
+]
