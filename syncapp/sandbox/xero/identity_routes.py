@@ -131,12 +131,14 @@ def revoke(request: Request, state: XeroState) -> Response:
 
 
 def _connection_json(connection: dict[str, Any]) -> dict[str, Any]:
+    # Xero writes these stamps without an offset ("2019-12-07T18:46:19.5165400"); the contract
+    # types them as RFC 3339 date-time, so the sandbox adds the "Z" (every SDK parses both).
     return {
         "id": connection["id"], "authEventId": connection["authEventId"],
         "tenantId": connection["tenantId"], "tenantType": connection["tenantType"],
         "tenantName": connection["tenantName"],
-        "createdDateUtc": connection["createdDateUtc"].strftime("%Y-%m-%dT%H:%M:%S.%f0"),
-        "updatedDateUtc": connection["updatedDateUtc"].strftime("%Y-%m-%dT%H:%M:%S.%f0"),
+        "createdDateUtc": connection["createdDateUtc"].strftime("%Y-%m-%dT%H:%M:%S.%f0Z"),
+        "updatedDateUtc": connection["updatedDateUtc"].strftime("%Y-%m-%dT%H:%M:%S.%f0Z"),
     }
 
 
