@@ -53,9 +53,17 @@ def harvest_identity_client(
     )
 
 
-def harvest_refresher(*, transport: httpx.BaseTransport | None = None):
+def harvest_refresher(
+    *,
+    transport: httpx.BaseTransport | None = None,
+    now: Callable[[], datetime] = timezone.now,
+):
+    """The `refresher` the shared token lock calls while it holds the connection's row."""
+
     def refresh(*, connection: Connection, refresh_token: str) -> HarvestTokenSet:
-        with harvest_identity_client(connection=connection, transport=transport) as identity:
+        with harvest_identity_client(
+            connection=connection, transport=transport, now=now
+        ) as identity:
             return identity.token_refresh(refresh_token=refresh_token)
 
     return refresh
@@ -81,7 +89,7 @@ class _OAuthTokenSource:
 
         self._token = connection_access_token_get(
             connection_id=self.connection_id,
-            refresher=harvest_refresher(transport=self.transport),
+            refresher=harvest_refresher(transport=self.transport, now=self.now),
             now=self.now,
             margin=HARVEST_REFRESH_MARGIN,
         )
