@@ -145,12 +145,10 @@ def _line_items_patch(ctx: Ctx, record: Record, changes: Any) -> None:
 
 
 def _next_number(hs: HarvestState) -> str:
-    numbers = [int(i["number"]) for i in hs.invoices.values() if str(i["number"]).isdigit()]
-    return str(max(numbers, default=1000) + 1)
-
-
-def _number_taken(hs: HarvestState, number: str, exclude: int | None = None) -> bool:
-    return any(i["number"] == number and i["id"] != exclude for i in hs.invoices.values())
+    number = hs.invoice_number_max + 1
+    while hs.invoice_number_taken(str(number)):
+        number += 1
+    return str(number)
 
 
 def _percent(value: Any, *, field: str) -> Decimal | None:
@@ -202,9 +200,10 @@ def invoice_create(ctx: Ctx, body: dict[str, Any]) -> Record:
     if client is None:
         raise unprocessable("Client can't be blank")
     number = text(body.get("number"), field="number") or _next_number(hs)
-    if _number_taken(hs, number):
+    if hs.invoice_number_taken(number):
         raise unprocessable("Number has already been taken")
     invoice_id = ctx.new_id("invoices")
+    hs.invoice_number_claim(number, invoice_id)
     record: Record = {
         "id": invoice_id,
         "_client_id": client["id"],
@@ -269,9 +268,10 @@ def invoice_update(ctx: Ctx, record: Record, body: dict[str, Any]) -> None:
         number = text(body["number"], field="number")
         if not number:
             raise unprocessable("Number can't be blank")
-        if _number_taken(hs, number, exclude=record["id"]):
+        if hs.invoice_number_taken(number, exclude=record["id"]):
             raise unprocessable("Number has already been taken")
         record["number"] = number
+        hs.invoice_number_claim(number, record["id"])
     for key, convert in _INVOICE_FIELDS.items():
         if key in body:
             record[key] = convert(body[key], field=key)

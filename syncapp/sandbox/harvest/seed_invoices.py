@@ -62,6 +62,7 @@ class _InvoiceBuilder:
         rng = self.rng
         self.number += 1
         invoice_id = self.s.id("invoices")
+        self.hs.invoice_number_claim(str(self.number), invoice_id)
         tax, tax2 = data.TAXES[client["currency"]]
         with_tax2 = client["currency"] == "USD" and index % 4 == 0
         discount = Decimal(rng.choice(("5", "10", "12.5"))) if index % 6 == 0 else None

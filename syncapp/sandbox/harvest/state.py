@@ -45,6 +45,10 @@ class HarvestState:
     time_entries: dict[int, Record] = field(default_factory=dict)
     expenses: dict[int, Record] = field(default_factory=dict)
     invoices: dict[int, Record] = field(default_factory=dict)
+    # Invoice number -> invoice id, checked against the invoice on read (so deletes and failed
+    # patches leave harmless stale entries), and the highest numeric number given so far.
+    invoice_numbers: dict[str, int] = field(default_factory=dict)
+    invoice_number_max: int = 1000
     # expense id -> (file name, content type, bytes)
     receipts: dict[int, tuple[str, str, bytes]] = field(default_factory=dict)
     # access token -> {"user_id", "kind": "personal"|"oauth", "expires_at": epoch or None,
@@ -59,6 +63,18 @@ class HarvestState:
     # Facts the seed leaves for the Xero seed and for tests, e.g. "near_duplicates": clients
     # whose name or e-mail nearly collides with a contact the Xero organisation already has.
     seed_info: dict[str, Any] = field(default_factory=dict)
+
+    def invoice_number_taken(self, number: str, *, exclude: int | None = None) -> bool:
+        owner = self.invoice_numbers.get(number)
+        if owner is None or owner == exclude:
+            return False
+        invoice = self.invoices.get(owner)
+        return invoice is not None and invoice["number"] == number
+
+    def invoice_number_claim(self, number: str, invoice_id: int) -> None:
+        self.invoice_numbers[number] = invoice_id
+        if number.isdigit():
+            self.invoice_number_max = max(self.invoice_number_max, int(number))
 
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in COLLECTIONS}

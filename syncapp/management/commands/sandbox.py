@@ -1,0 +1,116 @@
+"""`manage.py sandbox serve|seed|reset|bench`: the Harvest and Xero simulators for demos and tests.
+
+`connect` (an Integration wired to the served sandbox through the real OAuth path) belongs with
+the connection code and is added there.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from syncapp.sandbox.core.runner import sandbox_reset, sandbox_seed, sandbox_serve
+from syncapp.sandbox.core.store import StateStore
+
+
+class Command(BaseCommand):
+    help = "Run, seed, reset or benchmark the Harvest and Xero simulators."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--state",
+            default=None,
+            help="State file (default: $HXSYNC_SANDBOX_STATE or var/sandbox/state.pickle)",
+        )
+        sub = parser.add_subparsers(dest="action", required=True)
+        serve = sub.add_parser("serve", help="serve both simulators on one loopback port")
+        serve.add_argument("--host", default="127.0.0.1")
+        serve.add_argument("--port", type=int, default=8700)
+        serve.add_argument(
+            "--validate", action="store_true", help="check every exchange against the specs"
+        )
+        serve.add_argument("--no-rate-limits", action="store_true")
+        seed = sub.add_parser(
+            "seed", help="build the demo agency from scratch (replaces the state)"
+        )
+        seed.add_argument("--seed", type=int, default=0)
+        seed.add_argument("--invoices", type=int, default=None)
+        sub.add_parser("reset", help="delete the simulators' state")
+        bench = sub.add_parser("bench", help="in-process throughput; last line is JSON")
+        bench.add_argument("--requests", type=int, default=3000)
+        bench.add_argument("--batches", type=int, default=20)
+
+    def handle(self, *args, action, state, **options):
+        path = state or getattr(settings, "SANDBOX_STATE_PATH", None)
+        store = StateStore(path)
+        handler = getattr(self, f"_{action}")
+        handler(store=store, **options)
+
+    def _serve(self, *, store, host, port, validate, no_rate_limits, **_):
+        # SIGTERM ends the server like Ctrl-C, so the state is flushed on the way out.
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+        def ready(info):
+            self._print_ready(info, store)
+
+        try:
+            sandbox_serve(
+                host=host,
+                port=port,
+                store=store,
+                on_ready=ready,
+                validate=validate,
+                rate_limits=not no_rate_limits,
+            )
+        except OSError as exc:
+            raise CommandError(f"cannot serve on {host}:{port}: {exc}") from exc
+
+    def _print_ready(self, info, store):
+        urls, harvest, xero = info["urls"], info["harvest"], info["xero"]
+        out = self.stdout
+        out.write(self.style.SUCCESS(f"Sandbox serving on {info['base_url']}  (Ctrl-C stops it)"))
+        for name, url in urls.items():
+            out.write(f"  {name:<17} {url}")
+        out.write("Harvest")
+        out.write(f"  account id             {harvest['account_id']}")
+        out.write(f"  personal access token  {harvest['personal_access_token']}")
+        out.write(f"  OAuth client id        {harvest['oauth_client_id']}")
+        out.write(f"  OAuth client secret    {harvest['oauth_client_secret']}")
+        if xero:
+            out.write("Xero")
+            out.write(f"  tenant id              {xero['tenant_id']}")
+            out.write(f"  access token           {xero['access_token']}")
+            out.write(f"  refresh token          {xero['refresh_token']}")
+            for app in xero["oauth_apps"]:
+                secret = app["client_secret"] or "(PKCE, no secret)"
+                out.write(f"  OAuth app {app['name']}: {app['client_id']} / {secret}")
+        else:
+            out.write("Xero simulator not installed.")
+        out.write(f"State file: {store.path}")
+        out.write(json.dumps(info))
+        sys.stdout.flush()
+
+    def _seed(self, *, store, seed, invoices, **_):
+        if invoices is not None and invoices < 0:
+            raise CommandError("--invoices must be zero or more")
+        result = sandbox_seed(store=store, seed=seed, invoices=invoices)
+        self.stdout.write(
+            f"Seeded the sandbox (seed {seed}) in {result['seconds']} s into {result['path']}"
+        )
+        self.stdout.write(json.dumps(result))
+
+    def _reset(self, *, store, **_):
+        if sandbox_reset(store=store):
+            self.stdout.write(f"Deleted {store.path}; the next serve or seed starts over.")
+        else:
+            self.stdout.write(f"Nothing to delete at {store.path}.")
+
+    def _bench(self, *, store, requests, batches, **_):
+        from syncapp.sandbox.core.bench import sandbox_bench
+
+        result = sandbox_bench(requests=requests, batches=batches)
+        self.stdout.write(json.dumps(result))
