@@ -13,27 +13,54 @@ Subclasses add auth headers (`_auth_headers`) and typed endpoint methods only.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
-import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import httpx
 
+from syncapp.providers.clock import SYSTEM_CLOCK, Clock, SimulatedClock, SystemClock
 from syncapp.providers.errors import (
     ApiError,
-    PaginationLimitExceeded,
     RateLimited,
     UnexpectedResponse,
     error_from_transport,
 )
+from syncapp.providers.pagination import PaginationMixin, _path_of
+from syncapp.providers.parsing import (
+    json_dumps,
+    json_loads,
+    parse_iso_date,
+    parse_iso_datetime,
+    parse_xero_date,
+    parse_xero_datetime,
+    to_decimal,
+    to_money,
+)
+
+# Re-exported: callers import the clocks and parsers from here too.
+__all__ = [
+    "NO_RETRY",
+    "SYSTEM_CLOCK",
+    "Clock",
+    "Governor",
+    "ProviderClient",
+    "RetryPolicy",
+    "SimulatedClock",
+    "SystemClock",
+    "json_dumps",
+    "json_loads",
+    "parse_iso_date",
+    "parse_iso_datetime",
+    "parse_xero_date",
+    "parse_xero_datetime",
+    "to_decimal",
+    "to_money",
+    "user_agent",
+]
 
 logger = logging.getLogger("syncapp.providers")
 
@@ -46,58 +73,6 @@ RATE_HEADERS = (
 )
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-DEFAULT_MAX_PAGES = 1000
-
-
-# --- clocks ---------------------------------------------------------------------------------
-
-
-class Clock(Protocol):
-    """Epoch seconds and a way to wait. `syncapp.sandbox.core.clock.SimClock` fits too."""
-
-    def time(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    def time(self) -> float:
-        return time.time()
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
-
-
-class SimulatedClock:
-    """A clock that never sleeps: `sleep()` moves it forward and adds to `slept`.
-
-    The invoice benchmark runs the governor and the retries on one of these and reports
-    `elapsed` as the wall time the rate limits would have cost.
-    """
-
-    def __init__(self, *, start: float | None = None) -> None:
-        self._start = time.time() if start is None else float(start)
-        self._now = self._start
-        self.slept = 0.0
-
-    def time(self) -> float:
-        return self._now
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self._now += seconds
-            self.slept += seconds
-
-    def advance(self, seconds: float) -> None:
-        self._now += seconds
-
-    @property
-    def elapsed(self) -> float:
-        return self._now - self._start
-
-
-SYSTEM_CLOCK = SystemClock()
 
 
 # --- governor interface (implemented in syncapp.providers.governor) --------------------------
@@ -147,7 +122,7 @@ def user_agent(*, contact_email: str | None = None) -> str:
     return f"hxsync ({contact_email})"
 
 
-class ProviderClient:
+class ProviderClient(PaginationMixin):
     """Shared HTTP plumbing. `calls` counts requests actually sent (for benchmarks)."""
 
     provider = ""
@@ -170,7 +145,6 @@ class ProviderClient:
         self.retry = retry or RetryPolicy()
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not crypto
         self.calls = 0
-        self._origin = _origin(self.base_url)
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
@@ -331,82 +305,6 @@ class ProviderClient:
                 provider=self.provider,
             ) from None
 
-    # pagination
-    def _iter_link_pages(
-        self,
-        url: str,
-        *,
-        items_key: str,
-        params: Mapping[str, Any] | None = None,
-        next_url: Callable[[Any], str | None] | None = None,
-        max_pages: int = DEFAULT_MAX_PAGES,
-    ) -> Iterator[Any]:
-        """Yield items page by page, following the API's own next link (Harvest
-        `links.next`, which already carries the query, cursor or page alike)."""
-        next_url = next_url or _links_next
-        pages = 0
-        current: str | None = url
-        current_params = params
-        while current:
-            pages += 1
-            if pages > max_pages:
-                raise PaginationLimitExceeded(
-                    f"more than {max_pages} pages", path=_path_of(url), provider=self.provider
-                )
-            body = self._request_json("GET", current, params=current_params)
-            yield from self._items_of(body, items_key=items_key, url=url)
-            current, current_params = next_url(body), None
-            if current:
-                self._check_origin(current)
-
-    def _iter_numbered_pages(
-        self,
-        url: str,
-        *,
-        items_key: str,
-        page_size: int,
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        page_param: str = "page",
-        first_page: int = 1,
-        max_pages: int = DEFAULT_MAX_PAGES,
-    ) -> Iterator[Any]:
-        """Yield items from page 1, 2, ... until a short page, or the last page a Xero-style
-        `pagination.pageCount` announces."""
-        page = first_page
-        while True:
-            if page - first_page >= max_pages:
-                raise PaginationLimitExceeded(
-                    f"more than {max_pages} pages", path=_path_of(url), provider=self.provider
-                )
-            body = self._request_json(
-                "GET", url, params={**(params or {}), page_param: page}, headers=headers
-            )
-            items = self._items_of(body, items_key=items_key, url=url)
-            yield from items
-            page_count = _page_count(body)
-            if len(items) < page_size or (page_count is not None and page >= page_count):
-                return
-            page += 1
-
-    def _items_of(self, body: Any, *, items_key: str, url: str) -> list[Any]:
-        items = body.get(items_key) if isinstance(body, Mapping) else None
-        if not isinstance(items, list):
-            raise UnexpectedResponse(
-                f"expected a list under {items_key!r}", path=_path_of(url), provider=self.provider
-            )
-        return items
-
-    def _check_origin(self, url: str) -> None:
-        """A next link must stay on the client's own host: never send the token wherever a
-        response told us to go."""
-        if "://" in url and _origin(url) != self._origin:
-            raise UnexpectedResponse(
-                "refusing to follow a URL on another host",
-                path=_path_of(url),
-                provider=self.provider,
-            )
-
     def _log(
         self,
         request: httpx.Request,
@@ -446,120 +344,3 @@ class ProviderClient:
                 "rate": rate,
             },
         )
-
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
-
-
-def _path_of(url: str) -> str:
-    return urlsplit(url).path
-
-
-def _links_next(body: Any) -> str | None:
-    links = body.get("links") if isinstance(body, Mapping) else None
-    return (links or {}).get("next") or None
-
-
-def _page_count(body: Any) -> int | None:
-    pagination = body.get("pagination") if isinstance(body, Mapping) else None
-    if isinstance(pagination, Mapping) and pagination.get("pageCount") is not None:
-        return int(pagination["pageCount"])
-    return None
-
-
-# --- JSON with Decimal ----------------------------------------------------------------------
-
-
-def json_loads(text: str | bytes) -> Any:
-    """Parse JSON with every non-integer number as Decimal (Harvest sends money as floats)."""
-    return json.loads(text, parse_float=Decimal)
-
-
-def json_dumps(value: Any) -> str:
-    """Serialise JSON writing Decimal as an exact number literal (never through float);
-    dates and datetimes as ISO 8601."""
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"cannot send {value} as JSON")
-        return format(value, "f")
-    if isinstance(value, datetime | date):
-        return json.dumps(value.isoformat())
-    if isinstance(value, Mapping):
-        return (
-            "{"
-            + ",".join(f"{json.dumps(str(key))}:{json_dumps(item)}" for key, item in value.items())
-            + "}"
-        )
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(json_dumps(item) for item in value) + "]"
-    if isinstance(value, float):
-        raise TypeError("floats are not sent: use Decimal for amounts")
-    return json.dumps(value)
-
-
-def to_decimal(value: Any) -> Decimal | None:
-    """A Decimal from what an API sent (Decimal, int, numeric string, or a float that slipped
-    through: converted from its shortest repr, so 0.1 stays 0.1); None stays None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("a boolean is not an amount")
-    if isinstance(value, int | float):
-        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    try:
-        return Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"not a number: {value!r}") from None
-
-
-def to_money(value: Any) -> Decimal:
-    """Like to_decimal but an absent amount is 0 (Harvest sends null for unset amounts)."""
-    parsed = to_decimal(value)
-    return Decimal("0") if parsed is None else parsed
-
-
-# --- dates ----------------------------------------------------------------------------------
-
-_MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
-
-
-def parse_xero_datetime(value: str | None) -> datetime | None:
-    """Xero sends `/Date(1573755038314+0000)/` (milliseconds since the epoch, UTC; the
-    offset is informational) in JSON and ISO `2019-11-14T18:10:38.314` elsewhere; both become
-    an aware datetime (ISO without an offset is UTC, which is how Xero's *UTC fields read)."""
-    if value is None or value == "":
-        return None
-    match = _MS_DATE.match(value.strip())
-    if match:
-        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(match.group(1)))
-    text = value.strip().replace("Z", "+00:00")
-    parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def parse_xero_date(value: str | None) -> date | None:
-    """A Xero date field (`Date`, `DueDate`) in either form, as a calendar date."""
-    if value is None or value == "":
-        return None
-    match = _MS_DATE.match(value.strip())
-    if match:
-        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(match.group(1)))
-        return moment.date()
-    return date.fromisoformat(value.strip()[:10])
-
-
-def parse_iso_date(value: str | None) -> date | None:
-    """A Harvest date (`2017-06-27`)."""
-    return date.fromisoformat(value) if value else None
-
-
-def parse_iso_datetime(value: str | None) -> datetime | None:
-    """A Harvest timestamp (`2017-06-27T16:27:16Z`) as an aware datetime."""
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
