@@ -27,7 +27,7 @@ class SyncLink(models.Model):
         "syncapp.Integration", on_delete=models.CASCADE, related_name="links"
     )
     kind = models.CharField(max_length=16, choices=SyncKind.choices)
-    # NULL, not "", so the conditional unique constraints ignore the side not yet known.
+    # NULL, not "", so the unique constraints ignore the side not yet known.
     harvest_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     xero_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     label = models.CharField(
@@ -48,15 +48,13 @@ class SyncLink(models.Model):
         verbose_name_plural = "ledger"
         ordering = ["-updated_at"]
         constraints = [
+            # Unconditional on purpose: NULLs are distinct in both PostgreSQL and SQLite, and a
+            # plain constraint is what INSERT ... ON CONFLICT (bulk upserts) can target.
             models.UniqueConstraint(
-                fields=["integration", "kind", "harvest_id"],
-                condition=Q(harvest_id__isnull=False),
-                name="synclink_unique_harvest_object",
+                fields=["integration", "kind", "harvest_id"], name="synclink_unique_harvest_object"
             ),
             models.UniqueConstraint(
-                fields=["integration", "kind", "xero_id"],
-                condition=Q(xero_id__isnull=False),
-                name="synclink_unique_xero_object",
+                fields=["integration", "kind", "xero_id"], name="synclink_unique_xero_object"
             ),
             models.CheckConstraint(
                 condition=Q(harvest_id__isnull=False) | Q(xero_id__isnull=False),
