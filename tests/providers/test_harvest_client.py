@@ -7,7 +7,7 @@ import pytest
 
 from syncapp.providers import errors
 from syncapp.providers.harvest.client import HarvestClient
-from syncapp.providers.harvest.types import HarvestExpense
+from syncapp.providers.harvest.timesheet_types import HarvestExpense
 
 API = "https://api.harvestapp.com/v2"
 TOKEN = "pat-1234567.abcdefSECRET"

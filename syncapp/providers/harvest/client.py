@@ -10,8 +10,7 @@ pagination alike (https://help.getharvest.com/api-v2/introduction/overview/pagin
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,65 +21,37 @@ from syncapp.providers.harvest.invoice_types import (
     HarvestInvoiceMessage,
     HarvestInvoicePayment,
 )
+from syncapp.providers.harvest.params import (
+    INVOICE_EVENTS,
+    PER_PAGE,
+    UNSET,
+    harvest_timestamp,
+    query_of,
+)
+from syncapp.providers.harvest.timesheet_types import (
+    HarvestExpense,
+    HarvestExpenseCategory,
+    HarvestReceiptFile,
+    HarvestTimeEntry,
+)
 from syncapp.providers.harvest.types import (
     HarvestClientRecord,
     HarvestCompany,
     HarvestContact,
-    HarvestExpense,
-    HarvestExpenseCategory,
     HarvestInvoiceItemCategory,
     HarvestProject,
-    HarvestReceiptFile,
     HarvestTask,
     HarvestTaskAssignment,
-    HarvestTimeEntry,
     HarvestUser,
     HarvestUserAssignment,
 )
+from syncapp.providers.harvest.writes import HarvestWritesMixin
 
-PER_PAGE = 2000
-# Invoice message events that change an invoice's state without e-mailing anyone
-# (https://help.getharvest.com/api-v2/invoices-api/invoices/invoice-messages/).
-INVOICE_EVENTS = frozenset({"send", "close", "re-open", "draft"})
-
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
+# Re-exported for callers that import them with the client.
+__all__ = ["INVOICE_EVENTS", "PER_PAGE", "UNSET", "HarvestClient", "harvest_timestamp"]
 
 
-UNSET: Any = _Unset()
-
-
-def harvest_timestamp(value: datetime) -> str:
-    """`updated_since` as Harvest documents it: ISO 8601 in UTC."""
-    if value.tzinfo is None:
-        raise ValueError("updated_since must be timezone-aware")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _query(**values: Any) -> dict[str, Any]:
-    """Drop unset filters; dates, datetimes and booleans in Harvest's spelling."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if value is None:
-            continue
-        key = key.rstrip("_")  # from_ -> from
-        if isinstance(value, datetime):
-            value = harvest_timestamp(value)
-        elif isinstance(value, date):
-            value = value.isoformat()
-        elif isinstance(value, bool):
-            value = "true" if value else "false"
-        out[key] = value
-    return out
-
-
-def _body(**values: Any) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not UNSET}
-
-
-class HarvestClient(ProviderClient):
+class HarvestClient(HarvestWritesMixin, ProviderClient):
     provider = "harvest"
 
     def __init__(
@@ -111,7 +82,7 @@ class HarvestClient(ProviderClient):
     # -- helpers ------------------------------------------------------------------------------
 
     def _list(self, path: str, *, items_key: str, parse, **filters: Any) -> Iterator[Any]:
-        params = {**_query(**filters), "per_page": self.per_page}
+        params = {**query_of(**filters), "per_page": self.per_page}
         for item in self._iter_link_pages(path, items_key=items_key, params=params):
             yield parse(item)
 
@@ -381,118 +352,4 @@ class HarvestClient(ProviderClient):
             items_key="invoice_item_categories",
             parse=HarvestInvoiceItemCategory.from_api,
             updated_since=updated_since,
-        )
-
-    # -- writes -------------------------------------------------------------------------------
-    # Harvest has no idempotency key: a POST is never resent after a timeout or a 5xx (the base
-    # only retries what cannot have been applied); the flows search before they create again.
-
-    def create_client(
-        self, *, name: str, is_active: bool = UNSET, address: str = UNSET, currency: str = UNSET
-    ) -> HarvestClientRecord:
-        body = _body(name=name, is_active=is_active, address=address, currency=currency)
-        return self._write("POST", "/clients", body, HarvestClientRecord.from_api)
-
-    def update_client(
-        self,
-        *,
-        client_id: int,
-        name: str = UNSET,
-        is_active: bool = UNSET,
-        address: str = UNSET,
-        currency: str = UNSET,
-    ) -> HarvestClientRecord:
-        body = _body(name=name, is_active=is_active, address=address, currency=currency)
-        return self._write(
-            "PATCH", f"/clients/{int(client_id)}", body, HarvestClientRecord.from_api
-        )
-
-    def create_contact(
-        self,
-        *,
-        client_id: int,
-        first_name: str,
-        last_name: str = UNSET,
-        title: str = UNSET,
-        email: str = UNSET,
-        phone_office: str = UNSET,
-        phone_mobile: str = UNSET,
-        fax: str = UNSET,
-    ) -> HarvestContact:
-        body = _body(
-            client_id=int(client_id),
-            first_name=first_name,
-            last_name=last_name,
-            title=title,
-            email=email,
-            phone_office=phone_office,
-            phone_mobile=phone_mobile,
-            fax=fax,
-        )
-        return self._write("POST", "/contacts", body, HarvestContact.from_api)
-
-    def update_contact(
-        self,
-        *,
-        contact_id: int,
-        client_id: int = UNSET,
-        first_name: str = UNSET,
-        last_name: str = UNSET,
-        title: str = UNSET,
-        email: str = UNSET,
-        phone_office: str = UNSET,
-        phone_mobile: str = UNSET,
-        fax: str = UNSET,
-    ) -> HarvestContact:
-        body = _body(
-            client_id=client_id,
-            first_name=first_name,
-            last_name=last_name,
-            title=title,
-            email=email,
-            phone_office=phone_office,
-            phone_mobile=phone_mobile,
-            fax=fax,
-        )
-        return self._write("PATCH", f"/contacts/{int(contact_id)}", body, HarvestContact.from_api)
-
-    def create_invoice_payment(
-        self,
-        *,
-        invoice_id: int,
-        amount: Decimal,
-        paid_date: date | None = None,
-        paid_at: datetime | None = None,
-        notes: str | None = None,
-    ) -> HarvestInvoicePayment:
-        """Record a payment. `send_thank_you` is always false: the sync never e-mails a client
-        (Harvest's default is true and mails a thank-you when the payment settles the invoice)."""
-        if not isinstance(amount, Decimal):
-            raise TypeError("amount must be a Decimal")
-        if paid_date is not None and paid_at is not None:
-            raise ValueError("give paid_date or paid_at, not both")
-        body: dict[str, Any] = {"amount": amount, "send_thank_you": False}
-        if paid_date is not None:
-            body["paid_date"] = paid_date.isoformat()
-        if paid_at is not None:
-            body["paid_at"] = harvest_timestamp(paid_at)
-        if notes is not None:
-            body["notes"] = notes
-        return self._write(
-            "POST", f"/invoices/{int(invoice_id)}/payments", body, HarvestInvoicePayment.from_api
-        )
-
-    def delete_invoice_payment(self, *, invoice_id: int, payment_id: int) -> None:
-        self._request("DELETE", f"/invoices/{int(invoice_id)}/payments/{int(payment_id)}")
-
-    def create_invoice_event(self, *, invoice_id: int, event_type: str) -> HarvestInvoiceMessage:
-        """Change an invoice's state through a message that only carries `event_type`: no
-        recipients, so nobody is e-mailed (a message without event_type would send the invoice)."""
-        if event_type not in INVOICE_EVENTS:
-            raise ValueError(f"event_type must be one of {sorted(INVOICE_EVENTS)}")
-        return self._write(
-            "POST",
-            f"/invoices/{int(invoice_id)}/messages",
-            {"event_type": event_type},
-            HarvestInvoiceMessage.from_api,
         )
