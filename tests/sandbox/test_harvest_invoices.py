@@ -234,3 +234,21 @@ def test_invoice_from_tracked_time_locks_the_entries_and_delete_releases_them(
     assert harvest.delete(f"{HARVEST}/invoices/{invoice['id']}").status_code == 200
     released = harvest.get(f"{HARVEST}/time_entries/{entry['id']}").json()
     assert not released["is_locked"] and released["invoice"] is None
+
+
+def test_sandbox_control_pays_an_invoice(anonymous, harvest, seeded_state):
+    invoice = next(
+        i
+        for i in seeded_state.harvest.invoices.values()
+        if i["state"] == "open" and not i["_payments"]
+    )
+    paid = anonymous.post(f"/_sandbox/harvest/invoices/{invoice['id']}/pay", json={})
+    assert paid.status_code == 201
+    assert paid.json()["invoice_state"] == "paid"
+    assert harvest.get(f"{HARVEST}/invoices/{invoice['id']}").json()["due_amount"] == 0
+    again = anonymous.post(f"/_sandbox/harvest/invoices/{invoice['id']}/pay", json={})
+    assert again.status_code == 422
+    assert (
+        anonymous.get("/_sandbox/harvest/credentials").json()["account_id"]
+        == seeded_state.harvest.account_id
+    )

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Request, Response
 from syncapp.sandbox.core.http import BadJson, HttpError, Router, json_response, read_json
 from syncapp.sandbox.harvest import auth, invoice_events, org, projects, timesheets
 from syncapp.sandbox.harvest.common import Ctx
-from syncapp.sandbox.harvest.crud import Resource
+from syncapp.sandbox.harvest.crud import Resource, public
 from syncapp.sandbox.harvest.invoices import INVOICES
 
 API = "/api.harvestapp.com/v2"
@@ -197,10 +197,42 @@ class HarvestSimulator:
         return json_response({"status": 404, "error": "Not Found"}, status=404)
 
     def _control(self, request: Request) -> Response:
+        """Demo and test controls: credentials, and a client paying an invoice in Harvest."""
         path = request.path[len("/_sandbox/harvest") :].rstrip("/")
         if path == "/credentials" and request.method == "GET":
             return json_response(credentials(self.state.harvest))
+        parts = path.strip("/").split("/")
+        if (
+            request.method == "POST"
+            and len(parts) == 3
+            and parts[0] == "invoices"
+            and parts[1].isdigit()
+            and parts[2] == "pay"
+        ):
+            return self._pay(request, int(parts[1]))
         return json_response({"status": 404, "error": "Not Found"}, status=404)
+
+    def _pay(self, request: Request, invoice_id: int) -> Response:
+        """Pay what is due (or `amount`) as the seeded administrator would record it."""
+        hs = self.state.harvest
+        invoice = hs.invoices.get(invoice_id)
+        if invoice is None:
+            return json_response({"status": 404, "error": "Not Found"}, status=404)
+        body = _parse_body(request) or {}
+        ctx = Ctx(
+            sandbox=self.state, clock=self.clock, request=request, user_id=hs.identity_user_id
+        )
+        payment = invoice_events.payment_apply(
+            ctx,
+            invoice,
+            amount=body.get("amount", invoice["due_amount"]),
+            paid_date=body.get("paid_date"),
+            notes=body.get("notes", "Paid in the sandbox"),
+            send_thank_you=bool(body.get("send_thank_you", True)),
+        )
+        return json_response(
+            {"payment": public(payment), "invoice_state": invoice["state"]}, status=201
+        )
 
     def summary(self) -> dict[str, Any]:
         hs = self.state.harvest

@@ -64,9 +64,12 @@ def paginate(
     """Sort `records` newest first by (`sort_key`, id), cut one page, build the envelope."""
     per_page = _per_page(ctx)
     primary = sort_key or (lambda r: 0)
-    keyed = sorted(((primary(r), r["id"]), r) for r in records)
-    keyed.reverse()
-    total = len(keyed)
+
+    def key(record: Record) -> tuple[Any, int]:
+        return primary(record), record["id"]
+
+    ordered = sorted(records, key=key, reverse=True)
+    total = len(ordered)
     total_pages = max(1, math.ceil(total / per_page))
     args = ctx.request.args
     cursor = args.get("cursor")
@@ -74,10 +77,10 @@ def paginate(
 
     cursor_style = bool(cursor) or "page" not in args
     if cursor:
-        start = _cursor_position(keyed, _decode_cursor(cursor))
+        start = _cursor_position(ordered, key, _decode_cursor(cursor))
     else:
         start = (_page_number(args.get("page")) - 1) * per_page
-    chunk = keyed[start : start + per_page]
+    chunk = ordered[start : start + per_page]
     has_more = start + per_page < total
     links_base = ctx.base_url + "/" + ctx.request.path.split("/v2/", 1)[1]
 
@@ -90,7 +93,7 @@ def paginate(
     if cursor_style:
         # Cursor style: next carries the position of the last record sent.
         next_link = (
-            url(cursor=_encode_cursor(chunk[-1][0]), per_page=per_page, ref="next_cursor")
+            url(cursor=_encode_cursor(key(chunk[-1])), per_page=per_page, ref="next_cursor")
             if has_more and chunk
             else None
         )
@@ -110,7 +113,7 @@ def paginate(
             url(page=previous_page, per_page=per_page, ref="previous") if previous_page else None
         )
     return {
-        name: [render(r) for _, r in chunk],
+        name: [render(r) for r in chunk],
         "per_page": per_page,
         "total_pages": total_pages,
         "total_entries": total,
@@ -133,14 +136,16 @@ def _page_number(raw: str | None) -> int:
     return value
 
 
-def _cursor_position(keyed: list[tuple[tuple[Any, int], Record]], after: tuple[Any, int]) -> int:
+def _cursor_position(
+    ordered: list[Record], key: Callable[[Record], tuple[Any, int]], after: tuple[Any, int]
+) -> int:
     """Index of the first record strictly after `after` in newest-first order."""
     k, record_id = after
-    for index, (key, _) in enumerate(keyed):
-        if key[1] == record_id:
+    for index, record in enumerate(ordered):
+        if record["id"] == record_id:
             return index + 1
     # The record was deleted since: fall back to its remembered sort position.
-    for index, (key, _) in enumerate(keyed):
-        if (key[0], key[1]) < (k, record_id):
+    for index, record in enumerate(ordered):
+        if key(record) < (k, record_id):
             return index
-    return len(keyed)
+    return len(ordered)
