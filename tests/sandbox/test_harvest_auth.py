@@ -175,3 +175,10 @@ def test_unknown_oauth_client_gets_no_consent_page(anonymous, client_id):
     assert (
         anonymous.get(f"{ID}/oauth2/authorize", params={"client_id": client_id}).status_code == 400
     )
+
+
+def test_user_agent_is_required(anonymous, harvest_headers):
+    headers = {k: v for k, v in harvest_headers.items() if k != "User-Agent"}
+    response = anonymous.get(f"{HARVEST}/company", headers={**headers, "User-Agent": ""})
+    assert response.status_code == 400
+    assert "User-Agent" in response.json()["message"]

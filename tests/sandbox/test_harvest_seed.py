@@ -29,6 +29,8 @@ def test_the_agency_has_what_the_demo_needs(seeded_state):
     assert all(u["cost_rate"] > 0 for u in hs.users.values())
     months = {e["spent_date"][:7] for e in hs.time_entries.values()}
     assert len(months) >= 4
+    approved = [e for e in hs.time_entries.values() if e["is_closed"]]
+    assert approved and all(e["is_locked"] for e in approved)
     assert sum(1 for e in hs.expenses if e in hs.receipts) >= 50
     states = Counter(i["state"] for i in hs.invoices.values())
     assert {"draft", "open", "paid", "closed"} <= states.keys()

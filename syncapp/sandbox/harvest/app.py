@@ -164,6 +164,10 @@ class HarvestSimulator:
 
     def _api(self, request: Request) -> Response:
         hs = self.state.harvest
+        if not request.headers.get("User-Agent", "").strip():
+            # https://help.getharvest.com/api-v2/introduction/overview/general/: a request
+            # without a User-Agent header gets 400 Bad Request.
+            return json_response({"message": "A User-Agent header is required"}, status=400)
         token, info = auth.api_authenticate(request=request, hs=hs, clock=self.clock)
         if self.limiter is not None:
             decision = self.limiter.check(token=token, account_id=str(hs.account_id))

@@ -182,4 +182,10 @@ def release_imported(hs: HarvestState, line: Record) -> None:
     for kind, record_id in line.get("_imported", ()):
         record = getattr(hs, kind).get(record_id)
         if record is not None:
-            record.update(is_billed=False, is_locked=False, locked_reason=None, _invoice_id=None)
+            approved = bool(record.get("is_closed"))
+            record.update(
+                is_billed=False,
+                is_locked=approved,
+                locked_reason="Item Approved and Locked for this Time Period" if approved else None,
+                _invoice_id=None,
+            )

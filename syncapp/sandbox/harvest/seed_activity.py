@@ -29,8 +29,14 @@ def _weekdays(start: date, end: date):
         day += timedelta(days=1)
 
 
+APPROVED_LOCK = "Item Approved and Locked for this Time Period"
+
+
 def seed_time_entries(s: _Seeder) -> None:
     hs, rng = s.hs, s.rng
+    # Timesheets older than two months were approved and are locked, as a finance team would
+    # leave them (billable ones are then locked again by their invoice).
+    approved_before = (s.today.replace(day=1) - timedelta(days=32)).replace(day=1).isoformat()
     by_user: dict[int, list[Record]] = defaultdict(list)
     for ua in hs.user_assignments.values():
         if hs.projects[ua["_project_id"]]["is_active"]:
@@ -48,6 +54,7 @@ def seed_time_entries(s: _Seeder) -> None:
                 hours = Decimal(rng.randrange(2, 17)) / 4
                 entry_id = s.id("time_entries")
                 stamp = _at(day, 17, rng.randrange(60))
+                approved = day.isoformat() < approved_before
                 hs.time_entries[entry_id] = {
                     "id": entry_id,
                     "_user_id": user_id,
@@ -62,9 +69,9 @@ def seed_time_entries(s: _Seeder) -> None:
                     "hours_without_timer": hours,
                     "rounded_hours": hours,
                     "notes": rng.choice(data.NOTES),
-                    "is_locked": False,
-                    "locked_reason": None,
-                    "is_closed": False,
+                    "is_locked": approved,
+                    "locked_reason": APPROVED_LOCK if approved else None,
+                    "is_closed": approved,
                     "is_billed": False,
                     "timer_started_at": None,
                     "started_time": None,
