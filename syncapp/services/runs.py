@@ -50,8 +50,10 @@ def sync_run_enqueue(*, run_id: int) -> str:
     return task_id
 
 
-def sync_run_execute(*, run_id: int) -> SyncRun | None:
-    """Claim a queued run and run it. Safe to call twice: only one caller claims the run."""
+def sync_run_execute(*, run_id: int, **client_options) -> SyncRun | None:
+    """Claim a queued run and run it. Safe to call twice: only one caller claims the run.
+
+    `client_options` (transport, clock) let tests and benchmarks drive the in-process sandbox."""
     claimed = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.QUEUED).update(
         status=SyncRun.Status.RUNNING, started_at=timezone.now()
     )
@@ -61,7 +63,7 @@ def sync_run_execute(*, run_id: int) -> SyncRun | None:
     run = SyncRun.objects.select_related("integration").get(pk=run_id)
     logger.info("sync run %s started: %s for %s", run.pk, run.flow, run.integration)
     try:
-        counters = engine.run_flows(run=run)
+        counters = engine.run_flows(run=run, **client_options)
     except engine.RunBlocked as exc:
         return sync_run_finish(run=run, status=SyncRun.Status.FAILED, error=str(exc))
     except Exception as exc:

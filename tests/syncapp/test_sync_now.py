@@ -73,31 +73,43 @@ def test_user_without_trigger_permission_has_no_sync_action(client):
     assert 'value="sync_now"' not in page.content.decode()
 
 
+SEEN_STATUSES = []
+
+
+def fake_contacts_flow(ctx):
+    SEEN_STATUSES.append(SyncRun.objects.get(pk=ctx.run.pk).status)
+    for harvest_id in ("1", "2"):
+        ctx.recorder.record(action="create", kind="client", harvest_id=harvest_id, label="Acme")
+
+
+def broken_invoices_flow(ctx):
+    raise RuntimeError("Xero said no")
+
+
+def use_flow(monkeypatch, name, runner):
+    monkeypatch.setitem(engine.FLOW_RUNNER_PATHS, name, f"{__name__}.{runner.__name__}")
+
+
 def test_run_goes_queued_running_succeeded(monkeypatch):
+    SEEN_STATUSES.clear()
     integration = connected_integration()
     run = SyncRun.objects.create(integration=integration)
-    seen = []
-
-    def fake_flow(r):
-        seen.append(SyncRun.objects.get(pk=r.pk).status)
-        return {"created": 2}
-
-    monkeypatch.setitem(engine.FLOW_RUNNERS, "contacts", fake_flow)
+    use_flow(monkeypatch, "contacts", fake_contacts_flow)
     sync_run_execute(run_id=run.pk)
     run.refresh_from_db()
-    assert seen == [SyncRun.Status.RUNNING]
+    assert SEEN_STATUSES == [SyncRun.Status.RUNNING]
     assert run.status == SyncRun.Status.SUCCEEDED
-    assert run.counters["contacts"] == {"created": 2}
+    assert run.counters["flows_run"] == ["contacts"]
+    assert run.counters["contacts"]["created"] == 2
+    assert run.counters["contacts"]["xero_calls"] == 0
+    assert run.done == 2
+    assert run.events.filter(action="create").count() == 2
     assert run.started_at <= run.finished_at
 
 
 def test_a_failing_flow_fails_the_run_and_keeps_the_error(monkeypatch):
     run = SyncRun.objects.create(integration=connected_integration())
-
-    def broken(r):
-        raise RuntimeError("Xero said no")
-
-    monkeypatch.setitem(engine.FLOW_RUNNERS, "invoices", broken)
+    use_flow(monkeypatch, "invoices", broken_invoices_flow)
     sync_run_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == SyncRun.Status.FAILED
@@ -126,12 +138,12 @@ def test_connection_needing_reauth_blocks_the_run():
 
 
 def test_running_the_task_twice_runs_the_flows_once(monkeypatch):
+    SEEN_STATUSES.clear()
     run = SyncRun.objects.create(integration=connected_integration())
-    calls = []
-    monkeypatch.setitem(engine.FLOW_RUNNERS, "contacts", lambda r: calls.append(r.pk) or {})
+    use_flow(monkeypatch, "contacts", fake_contacts_flow)
     sync_run_execute(run_id=run.pk)
     assert sync_run_execute(run_id=run.pk) is None
-    assert calls == [run.pk]
+    assert len(SEEN_STATUSES) == 1
 
 
 def test_failed_run_page_shows_the_error(client, admin_user):

@@ -1,0 +1,141 @@
+"""What every flow shares: the clients it talks through, and how it reports what it did.
+
+A flow is `plan()` (pure: source records + mappings + ledger -> operations) and `apply()`
+(performs them through the clients and writes the ledger). Its runner takes a FlowContext and
+returns a FlowSummary; the engine keeps the summary on the SyncRun.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.db.models import F
+
+from syncapp.models import Integration, SyncEvent, SyncLink, SyncRun
+
+# The keys `manage.py sync` prints, in this order; flows may add their own after them.
+SUMMARY_KEYS = (
+    "created",
+    "updated",
+    "linked",
+    "conflicts",
+    "failed",
+    "skipped",
+    "xero_calls",
+    "harvest_calls",
+)
+
+ACTION_COUNTER = {
+    SyncEvent.Action.CREATE: "created",
+    SyncEvent.Action.UPDATE: "updated",
+    SyncEvent.Action.LINK: "linked",
+    SyncEvent.Action.CONFLICT: "conflicts",
+    SyncEvent.Action.FAIL: "failed",
+    SyncEvent.Action.SKIP: "skipped",
+    SyncEvent.Action.HOLD: "held",
+    SyncEvent.Action.VOID: "voided",
+}
+
+
+@dataclass
+class FlowSummary:
+    created: int = 0
+    updated: int = 0
+    linked: int = 0
+    conflicts: int = 0
+    failed: int = 0
+    skipped: int = 0
+    xero_calls: int = 0
+    harvest_calls: int = 0
+    held: int = 0
+    voided: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        extra = data.pop("extra")
+        return {**data, **extra}
+
+    def add(self, other: FlowSummary) -> None:
+        for key in ACTION_COUNTER.values():
+            setattr(self, key, getattr(self, key) + getattr(other, key))
+        self.xero_calls += other.xero_calls
+        self.harvest_calls += other.harvest_calls
+
+
+@dataclass
+class FlowContext:
+    """Everything a flow may touch during one run."""
+
+    run: SyncRun
+    harvest: Any  # HarvestClient
+    xero: Any  # XeroClient
+    recorder: RunRecorder
+
+    @property
+    def integration(self) -> Integration:
+        return self.run.integration
+
+    @property
+    def dry_run(self) -> bool:
+        return self.run.dry_run
+
+
+class RunRecorder:
+    """Collects per-record events and counters; writes them a batch at a time, not per record."""
+
+    def __init__(self, *, run: SyncRun, flush_every: int = 500) -> None:
+        self.run = run
+        self.summary = FlowSummary()
+        self._pending: list[SyncEvent] = []
+        self._done_pending = 0
+        self.flush_every = flush_every
+
+    def record(
+        self,
+        *,
+        action: str,
+        kind: str,
+        harvest_id: str = "",
+        xero_id: str = "",
+        label: str = "",
+        message: str = "",
+        api_error: str = "",
+        link: SyncLink | None = None,
+        counts_as_done: bool = True,
+    ) -> None:
+        counter = ACTION_COUNTER[SyncEvent.Action(action)]
+        setattr(self.summary, counter, getattr(self.summary, counter) + 1)
+        self._pending.append(
+            SyncEvent(
+                run=self.run,
+                link=link if link is not None and link.pk else None,
+                kind=kind,
+                harvest_id=str(harvest_id or ""),
+                xero_id=str(xero_id or ""),
+                label=label[:255],
+                action=action,
+                message=message,
+                api_error=api_error,
+            )
+        )
+        if counts_as_done:
+            self._done_pending += 1
+        if len(self._pending) >= self.flush_every:
+            self.flush()
+
+    def set_total(self, total: int) -> None:
+        self.run.total = total
+        SyncRun.objects.filter(pk=self.run.pk).update(total=total)
+
+    def add_total(self, count: int) -> None:
+        SyncRun.objects.filter(pk=self.run.pk).update(total=F("total") + count)
+
+    def flush(self) -> None:
+        if self._pending:
+            SyncEvent.objects.bulk_create(self._pending)
+            self._pending = []
+        if self._done_pending:
+            SyncRun.objects.filter(pk=self.run.pk).update(done=F("done") + self._done_pending)
+            self._done_pending = 0

@@ -1,0 +1,72 @@
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from syncapp import engine
+from syncapp.models import Connection, SyncRun
+from tests.factories import ConnectionFactory, IntegrationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def two_records_flow(ctx):
+    ctx.recorder.record(action="create", kind="client", harvest_id="1", label="Acme")
+    ctx.recorder.record(action="fail", kind="client", harvest_id="2", label="Bad", api_error="no")
+
+
+def connected_integration(name="Northwind"):
+    integration = IntegrationFactory(name=name)
+    ConnectionFactory(integration=integration, provider=Connection.Provider.HARVEST)
+    ConnectionFactory(integration=integration, provider=Connection.Provider.XERO)
+    return integration
+
+
+def run_command(*args):
+    out = StringIO()
+    call_command("sync", *args, stdout=out)
+    return json.loads(out.getvalue().strip().splitlines()[-1])
+
+
+def test_prints_the_summary_as_json_on_the_last_line(monkeypatch):
+    monkeypatch.setitem(engine.FLOW_RUNNER_PATHS, "contacts", f"{__name__}.two_records_flow")
+    connected_integration()
+    summary = run_command("contacts")
+    for key in (
+        "created",
+        "updated",
+        "linked",
+        "conflicts",
+        "failed",
+        "skipped",
+        "xero_calls",
+        "harvest_calls",
+    ):
+        assert key in summary
+    assert (summary["created"], summary["failed"], summary["status"]) == (1, 1, "succeeded")
+    run = SyncRun.objects.get(pk=summary["run"])
+    assert run.trigger == SyncRun.Trigger.COMMAND
+
+
+def test_dry_run_is_recorded_on_the_run(monkeypatch):
+    monkeypatch.setitem(engine.FLOW_RUNNER_PATHS, "contacts", f"{__name__}.two_records_flow")
+    connected_integration()
+    summary = run_command("contacts", "--dry-run")
+    assert summary["dry_run"] is True
+    assert SyncRun.objects.get(pk=summary["run"]).dry_run
+
+
+def test_a_run_that_cannot_start_exits_non_zero_with_the_reason():
+    IntegrationFactory(name="Northwind")
+    with pytest.raises(CommandError, match="No Harvest connection"):
+        run_command("contacts")
+
+
+def test_several_integrations_need_an_id():
+    connected_integration("A")
+    connected_integration("B")
+    with pytest.raises(CommandError, match="pass --integration"):
+        run_command("contacts")
+    with pytest.raises(CommandError, match="No integration with id 999"):
+        run_command("contacts", "--integration", "999")
