@@ -1,3 +1,4 @@
+import pickle
 from decimal import Decimal
 
 import pytest
@@ -57,3 +58,12 @@ def test_ids_are_deterministic_per_seed():
     assert [a.next_id("x") for _ in range(3)] == [1, 2, 3]
     assert a.next_uuid("inv") == b.next_uuid("inv")
     assert SandboxState(seed=2).next_uuid("inv") != SandboxState(seed=1).next_uuid("inv")
+
+
+def test_a_state_saved_before_a_field_existed_still_loads():
+    from syncapp.sandbox.harvest.state import HarvestState
+
+    old = HarvestState()
+    del old.__dict__["invoice_numbers"]
+    restored = pickle.loads(pickle.dumps(old))
+    assert restored.invoice_numbers == {}

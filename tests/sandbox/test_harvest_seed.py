@@ -84,3 +84,29 @@ def test_receipts_download_from_the_account_host(harvest, seeded_state, app):
     assert len(download.content) == receipt["file_size"]
     assert download.content.startswith(b"%PDF")
     assert harvest.get(receipt["url"], headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_receipt_upload_as_multipart_then_delete(harvest, seeded_state):
+    hs = seeded_state.harvest
+    ua = next(iter(hs.user_assignments.values()))
+    category = next(c for c in hs.expense_categories.values() if c["unit_price"] is None)
+    created = harvest.post(
+        f"{HARVEST}/expenses",
+        data={
+            "project_id": str(ua["_project_id"]),
+            "user_id": str(ua["_user_id"]),
+            "expense_category_id": str(category["id"]),
+            "spent_date": "2026-01-14",
+            "total_cost": "42.50",
+        },
+        files={"receipt": ("taxi.png", b"\x89PNG fake", "image/png")},
+    )
+    assert created.status_code == 201, created.text
+    expense = created.json()
+    assert expense["total_cost"] == 42.5
+    assert expense["receipt"]["file_name"] == "taxi.png"
+    assert harvest.get(expense["receipt"]["url"]).content == b"\x89PNG fake"
+    patched = harvest.patch(
+        f"{HARVEST}/expenses/{expense['id']}", json={"delete_receipt": True}
+    ).json()
+    assert patched["receipt"] is None

@@ -67,7 +67,7 @@ class SandboxState:
 class StateStore:
     """Load/save a SandboxState at `path`; `schedule_save` debounces saves after writes."""
 
-    def __init__(self, path: Path | str | None = None, *, debounce_seconds: float = 0.5) -> None:
+    def __init__(self, path: Path | str | None = None, *, debounce_seconds: float = 1.0) -> None:
         self.path = Path(path) if path is not None else default_state_path()
         self.debounce_seconds = debounce_seconds
         self._timer: threading.Timer | None = None

@@ -64,6 +64,12 @@ class HarvestState:
     # whose name or e-mail nearly collides with a contact the Xero organisation already has.
     seed_info: dict[str, Any] = field(default_factory=dict)
 
+    def __setstate__(self, data: dict[str, Any]) -> None:
+        # A state file saved before a field existed still loads: missing fields get defaults.
+        fresh = HarvestState()
+        self.__dict__.update(fresh.__dict__)
+        self.__dict__.update(data)
+
     def invoice_number_taken(self, number: str, *, exclude: int | None = None) -> bool:
         owner = self.invoice_numbers.get(number)
         if owner is None or owner == exclude:
