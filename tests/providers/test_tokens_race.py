@@ -87,12 +87,15 @@ def token_server():
     server.server_close()
 
 
-def _postgres_url():
+def _postgres_admin_url():
+    """The server's maintenance database: DATABASE_URL's own database may not exist (pytest
+    creates only test_<name>), and each race gets a fresh database of its own anyway."""
     url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        return url
-    require(port_open("127.0.0.1", 5432), "PostgreSQL on 127.0.0.1:5432")
-    return "postgres://postgres@127.0.0.1:5432/postgres"
+    if not url.startswith("postgres"):
+        require(port_open("127.0.0.1", 5432), "PostgreSQL on 127.0.0.1:5432")
+        url = "postgres://postgres@127.0.0.1:5432/postgres"
+    base, _, _ = url.partition("?")[0].rpartition("/")
+    return f"{base}/postgres"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -103,7 +106,7 @@ def shared_database(request, tmp_path):
         return
     import psycopg
 
-    admin_url = _postgres_url()
+    admin_url = _postgres_admin_url()
     name = f"hxsync_race_{uuid.uuid4().hex[:10]}"
     base, _, _ = admin_url.rpartition("/")
     try:
