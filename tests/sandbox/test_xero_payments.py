@@ -133,3 +133,20 @@ def test_pay_through_the_control_route(xero, xstate, invoice):
     assert len(seen) == 1
     refused = xero.post(f"/_sandbox/xero/invoices/{invoice['InvoiceID']}/pay", json={"amount": "5000"})
     assert refused.status_code == 400
+
+
+def test_allocation_refusals(xero, invoice, customer):
+    note = {"Type": "ACCRECCREDIT", "Contact": {"ContactID": customer}, "Date": "2026-01-12", "Status": "AUTHORISED",
+            "LineItems": [{"Description": "Goodwill", "Quantity": 1, "UnitAmount": 30, "AccountCode": "200",
+                           "TaxType": "NONE"}]}
+    created = xero.put(f"{API}/CreditNotes", json={"CreditNotes": [note]}).json()["CreditNotes"][0]
+    url = f"{API}/CreditNotes/{created['CreditNoteID']}/Allocations"
+    too_much = {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Amount": 31, "Date": "2026-01-13"}
+    refused = xero.put(url, json={"Allocations": [too_much]})
+    assert refused.status_code == 400
+    assert refused.json()["Elements"][0]["ValidationErrors"][0]["Message"] == (
+        "The amount applied exceeds the remaining credit on this credit note")
+    mixed = xero.put(url, json={"Allocations": [{**too_much, "Amount": 10}, too_much]})
+    assert mixed.status_code == 200
+    ok, failed = mixed.json()["Allocations"]
+    assert money(ok["Amount"]) == Decimal("10.00") and failed["StatusAttributeString"] == "ERROR"

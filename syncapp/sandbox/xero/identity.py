@@ -19,7 +19,9 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from fnmatch import fnmatchcase
 from typing import Any
+from urllib.parse import urlsplit
 
 from syncapp.sandbox.xero.state import XeroState
 
@@ -65,7 +67,7 @@ def pkce_challenge(verifier: str) -> str:
 def app_register(
     state: XeroState, *, client_id: str, client_secret: str | None, redirect_uris: list[str], name: str
 ) -> dict[str, Any]:
-    """`client_secret=None` makes a PKCE-only app; a redirect URI `*` accepts any URI (demo)."""
+    """`client_secret=None` makes a PKCE-only app; redirect URIs may be glob patterns (demo)."""
     app = {"client_id": client_id, "client_secret": client_secret,
            "redirect_uris": list(redirect_uris), "name": name}
     state.apps[client_id] = app
@@ -73,7 +75,15 @@ def app_register(
 
 
 def redirect_allowed(app: dict[str, Any], redirect_uri: str) -> bool:
-    return "*" in app["redirect_uris"] or redirect_uri in app["redirect_uris"]
+    """Exact match as Xero requires, except that the sandbox's demo apps register glob patterns
+    (any loopback port) so a demo on any port connects without registering anything."""
+    netloc = urlsplit(redirect_uri).netloc
+    if not netloc or "@" in netloc:
+        return False  # userinfo tricks ("http://127.0.0.1:80@evil.example/") never match
+    return any(
+        redirect_uri == allowed or ("*" in allowed and fnmatchcase(redirect_uri, allowed))
+        for allowed in app["redirect_uris"]
+    )
 
 
 def user_default(state: XeroState) -> dict[str, Any]:

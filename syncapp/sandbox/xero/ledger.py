@@ -152,6 +152,7 @@ def bank_transaction_prepare(
         else:
             record["ContactID"] = key
     bank_raw = raw.get("BankAccount") if isinstance(raw.get("BankAccount"), dict) else {}
+    record["_bank_ref"] = {k: str(v) for k, v in bank_raw.items() if k in ("Code", "AccountID")}
     if bank_raw or existing is None:
         bank = account_resolve(state, code=bank_raw.get("Code"), account_id=bank_raw.get("AccountID"), errors=errors)
         if bank is None and not errors:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from werkzeug.wrappers import Response
 
 from syncapp.sandbox.xero.batch import batch_write
 from syncapp.sandbox.xero.documents import CREDIT_NOTE, INVOICE, DocKind, doc_commit, doc_prepare
-from syncapp.sandbox.xero.formats import money_json
+from syncapp.sandbox.xero.formats import money_json, parse_decimal
 from syncapp.sandbox.xero.http import (
     RequestContext,
     XeroError,
@@ -196,6 +197,13 @@ def payment_update(rc: RequestContext, payment_id: str) -> Response:
     return rc.envelope("Payments", [payment_json(state, payment)])
 
 
+def _decimal_or_zero(raw: Any) -> Decimal:
+    try:
+        return parse_decimal(raw) or Decimal("0.00")
+    except (InvalidOperation, ValueError):
+        return Decimal("0.00")
+
+
 def allocations_write(rc: RequestContext, credit_note_id: str) -> Response:
     state = rc.state
     note = _find(state, CREDIT_NOTE, credit_note_id)
@@ -207,8 +215,13 @@ def allocations_write(rc: RequestContext, credit_note_id: str) -> Response:
     for raw in rc.items("Allocations"):
         allocation, errors = allocation_apply(state, credit_note=note, raw=raw, ctx=ctx)
         if errors:
-            element = dict(raw) if isinstance(raw, dict) else {}
-            element = {k: v for k, v in element.items() if k in ("Invoice", "Date")}
+            raw = raw if isinstance(raw, dict) else {}
+            invoice_ref = raw.get("Invoice") if isinstance(raw.get("Invoice"), dict) else {}
+            element = {
+                "Invoice": {k: str(v) for k, v in invoice_ref.items() if k in ("InvoiceID", "InvoiceNumber")},
+                "Amount": money_json(_decimal_or_zero(raw.get("Amount"))),
+                "Date": str(raw.get("Date") or rc.now.date().isoformat()),
+            }
             element["ValidationErrors"] = [{"Message": m} for m in errors]
             element["StatusAttributeString"] = "ERROR"
             failed.append(element)

@@ -78,6 +78,9 @@ def bank_transaction_json(state: XeroState, record: dict[str, Any]) -> dict[str,
     bank = state.accounts.get(record.get("BankAccountID") or "")
     if bank is not None:
         data["BankAccount"] = {"AccountID": bank["AccountID"], "Code": bank.get("Code", ""), "Name": bank["Name"]}
+    else:
+        # A refused element echoes the bank account it named (the element requires one).
+        data["BankAccount"] = {k: v for k, v in record.get("_bank_ref", {}).items() if k in ("Code", "AccountID")}
     if record.get("Date"):
         data["DateString"] = datestring(record["Date"])
         data["Date"] = msdate(record["Date"])

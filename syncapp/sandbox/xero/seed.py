@@ -23,6 +23,9 @@ from syncapp.sandbox.xero.identity import app_register
 from syncapp.sandbox.xero.state import XeroState
 
 PKCE_CLIENT_ID = "7F3A1C9E5B2D48A6B0C4D2E8F6A1B3C5"
+# The demo apps accept any callback on a loopback host (any port) and Django's test server.
+LOOPBACK_REDIRECTS = ("http://127.0.0.1:*/*", "http://localhost:*/*", "http://[[]::1]:*/*",
+                      "http://127.0.0.1/*", "http://localhost/*", "http://testserver/*")
 _D = Decimal
 
 ACCOUNTS = [
@@ -195,10 +198,9 @@ def _settings(xero: XeroState, *, created: datetime) -> None:
 
 def _identity(xero: XeroState) -> None:
     app_register(xero, client_id=DEFAULT_CLIENT_ID, client_secret=_uuid(xero.seed, "secret").replace("-", ""),
-                 redirect_uris=["*"], name="hxsync (sandbox)")
+                 redirect_uris=list(LOOPBACK_REDIRECTS), name="hxsync (sandbox)")
     app_register(xero, client_id=PKCE_CLIENT_ID, client_secret=None,
-                 redirect_uris=["http://127.0.0.1:8000/oauth/xero/callback/",
-                                "http://localhost:8000/oauth/xero/callback/"],
+                 redirect_uris=list(LOOPBACK_REDIRECTS),
                  name="hxsync PKCE client (sandbox)")
 
 
