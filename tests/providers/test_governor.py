@@ -229,3 +229,17 @@ def test_client_with_governor_respects_429_and_counts_simulated_time(respx_mock)
     assert route.call_count == 2
     assert 45 <= clock.elapsed < 46
     assert governor.waited_seconds == pytest.approx(45, abs=0.6)
+
+
+def test_backend_follows_redis_url(settings):
+    from syncapp.providers.governor import _shared_backend, default_backend
+
+    _shared_backend.cache_clear()
+    try:
+        settings.REDIS_URL = ""
+        assert isinstance(default_backend(), DatabaseBackend)
+        settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+        assert isinstance(default_backend(), RedisBackend)
+        assert default_backend() is default_backend()  # one per process
+    finally:
+        _shared_backend.cache_clear()
