@@ -9,7 +9,7 @@ from urllib.parse import quote
 from syncapp.providers.base import json_loads
 from syncapp.providers.xero.http import DEFAULT_PAGE_SIZE, _key_check
 from syncapp.providers.xero.results import BatchResult
-from syncapp.providers.xero.types import (
+from syncapp.providers.xero.transaction_types import (
     Attachment,
     BankTransaction,
     CreditNote,
