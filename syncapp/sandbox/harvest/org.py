@@ -20,7 +20,7 @@ from syncapp.sandbox.harvest.common import (
     to_int,
     unprocessable,
 )
-from syncapp.sandbox.harvest.crud import Resource, filter_common, public, ref, require
+from syncapp.sandbox.harvest.crud import Resource, public, ref, require
 from syncapp.sandbox.harvest.state import HarvestState, Record
 
 CURRENCIES = frozenset(
@@ -354,6 +354,11 @@ def invoice_item_category_create(ctx: Ctx, body: dict[str, Any]) -> Record:
     return stamp_new(ctx, record)
 
 
+def _updated_since_only(ctx: Ctx, records: Any) -> Any:
+    since = query_updated_since(ctx)
+    return records if since is None else (r for r in records if r["updated_at"] >= since)
+
+
 def _item_category_blocker(ctx: Ctx, record: Record) -> str | None:
     # Harvest refuses to delete the categories it uses itself (docs: "Delete an invoice item
     # category ... Deleting an invoice item category is only possible if use_as_service and
@@ -369,6 +374,6 @@ INVOICE_ITEM_CATEGORIES = Resource(
     render=lambda hs, r: public(r),
     create=invoice_item_category_create,
     update=lambda ctx, r, body: _apply(r, body, {"name": text}),
-    select=lambda ctx, records: filter_common(ctx, records),
+    select=_updated_since_only,
     delete_blocker=_item_category_blocker,
 )
