@@ -313,3 +313,20 @@ def test_simulated_clock_counts_instead_of_sleeping():
     clock.sleep(2.5)
     clock.sleep(-1)
     assert clock.time() == 102.5 and clock.elapsed == 2.5 and clock.slept == 2.5
+
+
+@pytest.mark.respx(assert_all_called=False)  # the point: the route is never called
+def test_governor_refusal_goes_up_before_anything_is_sent(sim_clock, respx_mock):
+    class Refusing:
+        def acquire(self):
+            raise errors.GovernorWouldWait(90, key="xero:t", reason="60/60s")
+
+        def release(self, lease, *, status, headers):
+            raise AssertionError("nothing was acquired")
+
+    c = TokenClient(base_url=BASE, clock=sim_clock, governor=Refusing())
+    route = respx_mock.get(f"{BASE}/things").mock(return_value=httpx.Response(200))
+    with pytest.raises(errors.GovernorWouldWait) as caught:
+        c._request("GET", "/things")
+    assert caught.value.retry_after == 90
+    assert not route.called and c.calls == 0 and sim_clock.slept == 0
