@@ -7,7 +7,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from syncapp.sandbox.core.http import BadJson, HttpError, Router, json_response, read_json
-from syncapp.sandbox.harvest import auth, invoice_events, org, projects, timesheets
+from syncapp.sandbox.harvest import auth, expenses, invoice_events, org, projects, timesheets
 from syncapp.sandbox.harvest.common import Ctx
 from syncapp.sandbox.harvest.crud import Resource, public
 from syncapp.sandbox.harvest.invoices import INVOICES
@@ -34,7 +34,7 @@ def _via(resource: Any, method: str):
 
 
 def _expenses(ctx: Ctx) -> Resource:
-    return timesheets.expense_resource(ctx.request.host_url.rstrip("/"))
+    return expenses.expense_resource(ctx.request.host_url.rstrip("/"))
 
 
 def _rules() -> list[tuple[Any, str, Any]]:
@@ -112,7 +112,7 @@ def _rules() -> list[tuple[Any, str, Any]]:
         (
             "GET",
             "/<subdomain>.harvestapp.com/expenses/<int:record_id>/receipt",
-            timesheets.receipt_download,
+            expenses.receipt_download,
         ),
     ]
     for path, resource in (
