@@ -117,3 +117,17 @@ def test_rate_limits_apply_per_organisation(xstate, xclock):
         assert int(refused.headers["Retry-After"]) >= 1
         xclock.advance(int(refused.headers["Retry-After"]))
         assert client.get(f"{API}/Organisation").status_code == 200
+
+
+def test_organisation_actions_gate_invoice_creation(xero, xstate, customer):
+    actions = {a["Name"]: a["Status"] for a in xero.get(f"{API}/Organisation/Actions").json()["Actions"]}
+    assert actions["CreateApprovedInvoice"] == "ALLOWED"
+    xstate.xero.actions["CreateApprovedInvoice"] = "NOT-ALLOWED"
+    assert {a["Name"]: a["Status"] for a in xero.get(f"{API}/Organisation/Actions").json()["Actions"]}[
+        "CreateApprovedInvoice"] == "NOT-ALLOWED"
+    response = xero.put(f"{API}/Invoices", params={"summarizeErrors": "false"},
+                        json={"Invoices": [invoice_body(customer), invoice_body(customer, Status="DRAFT")]})
+    approved, draft = response.json()["Invoices"]
+    assert approved["ValidationErrors"][0]["Message"] == (
+        "This organisation is not allowed to perform the action CreateApprovedInvoice.")
+    assert draft["StatusAttributeString"] == "OK"

@@ -28,6 +28,8 @@ _WRITABLE = (
     "BankAccountDetails", "SalesDefaultAccountCode", "PurchasesDefaultAccountCode", "PaymentTerms",
     "XeroNetworkKey", "SalesTrackingCategories", "PurchasesTrackingCategories", "Website",
 )
+_TEXT = {"Name", "FirstName", "LastName", "EmailAddress", "ContactNumber", "AccountNumber",
+         "ContactStatus", "CompanyNumber", "TaxNumber", "DefaultCurrency", "BankAccountDetails"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -65,6 +67,8 @@ def contact_prepare(
     for name in _WRITABLE:
         if name in raw:
             value = raw[name]
+            if name in _TEXT and value is not None and not isinstance(value, str):
+                value = str(value)
             record[name] = value.strip() if isinstance(value, str) else value
     for name in ("EmailAddress", "ContactNumber", "AccountNumber", "FirstName", "LastName"):
         if record.get(name) == "":

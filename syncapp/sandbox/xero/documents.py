@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from syncapp.sandbox.xero.events import event_emit, history_add
@@ -133,6 +133,10 @@ def doc_prepare(
     record["Type"] = doc_type
     if creating and status not in ("DRAFT", "SUBMITTED", "AUTHORISED"):
         errors.append(f"{kind.label} not of valid status for creation")
+    action = _action_needed(kind, doc_type, status, creating, existing)
+    if action and state.actions.get(action, "ALLOWED") != "ALLOWED":
+        # Organisation/Actions tells clients in advance (e.g. a partner edition organisation).
+        errors.append(f"This organisation is not allowed to perform the action {action}.")
 
     new_contact_name = _contact_resolve(state, raw, record, creating, ctx, errors)
     for name in ("Reference", "Url", "BrandingThemeID"):
@@ -158,7 +162,10 @@ def doc_prepare(
     currency_check(state, code=currency, errors=errors)
     record["CurrencyCode"] = currency
     if raw.get("CurrencyRate") is not None:
-        record["CurrencyRate"] = parse_decimal(raw["CurrencyRate"])
+        try:
+            record["CurrencyRate"] = parse_decimal(raw["CurrencyRate"])
+        except (InvalidOperation, ValueError):
+            errors.append(f"The currency rate '{raw['CurrencyRate']}' is not valid.")
     record.setdefault("CurrencyRate", Decimal("1.000000"))
 
     lines_changed = "LineItems" in raw or lat != record.get("LineAmountTypes")
@@ -219,6 +226,23 @@ def doc_prepare(
     # Report each message once (a batch may repeat the same line problem).
     errors = list(dict.fromkeys(errors))
     return Prepared(kind, raw, record, existing, errors, new_contact_name)
+
+
+def _action_needed(
+    kind: DocKind, doc_type: str, status: str, creating: bool, existing: dict[str, Any] | None
+) -> str | None:
+    """The Organisation/Actions name a write needs (https://developer.xero.com/documentation/api/accounting/organisation#actions)."""
+    approving = status == "AUTHORISED" and (creating or existing["Status"] in EDITABLE)
+    if kind is INVOICE:
+        purchase = doc_type == "ACCPAY"
+        if approving:
+            return "CreateApprovedPurchaseInvoice" if purchase else "CreateApprovedInvoice"
+        if creating:
+            return "CreateDraftPurchaseInvoice" if purchase else "CreateDraftInvoice"
+        return None
+    if doc_type == "ACCRECCREDIT" and (approving or creating):
+        return "CreateApprovedSalesCreditNote" if approving else "CreateDraftSalesCreditNote"
+    return None
 
 
 def _echo(kind: DocKind, raw: dict[str, Any]) -> dict[str, Any]:

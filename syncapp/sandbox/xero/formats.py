@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 _MONEY_MARK = "\x00M"
+_MAX_AMOUNT = Decimal("1e12")
 _MONEY_END = "\x00"
 
 
@@ -89,12 +90,17 @@ def parse_decimal(raw: object) -> Decimal | None:
     if isinstance(raw, bool):
         raise InvalidOperation(f"not a number: {raw!r}")
     if isinstance(raw, Decimal):
-        return raw
-    if isinstance(raw, int):
-        return Decimal(raw)
-    if isinstance(raw, float):
-        return Decimal(repr(raw))
-    return Decimal(str(raw).strip())
+        value = raw
+    elif isinstance(raw, int):
+        value = Decimal(raw)
+    elif isinstance(raw, float):
+        value = Decimal(repr(raw))
+    else:
+        value = Decimal(str(raw).strip())
+    # Xero stores money as decimal(18, 6)-ish; anything larger is refused, never overflowed.
+    if not value.is_finite() or abs(value) >= _MAX_AMOUNT:
+        raise InvalidOperation(f"out of range: {raw!r}")
+    return value
 
 
 def money_json(value: Decimal) -> str:

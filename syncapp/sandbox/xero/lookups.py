@@ -116,7 +116,7 @@ def tracking_resolve(
         option = None
         if category is not None:
             wanted_id = item.get("TrackingOptionID")
-            wanted_name = (item.get("Option") or "").strip().lower()
+            wanted_name = str(item.get("Option") or "").strip().lower()
             for candidate in category["Options"]:
                 if candidate["Status"] != "ACTIVE":
                     continue
@@ -147,7 +147,7 @@ def _tracking_category(state: XeroState, item: dict[str, Any]) -> dict[str, Any]
     if wanted_id:
         category = state.tracking.get(str(wanted_id).lower())
         return category if category and category["Status"] == "ACTIVE" else None
-    name = (item.get("Name") or "").strip().lower()
+    name = str(item.get("Name") or "").strip().lower()
     for category in state.tracking.values():
         if category["Status"] == "ACTIVE" and category["Name"].lower() == name:
             return category

@@ -55,6 +55,14 @@ def _target_resolve(state: XeroState, raw: dict[str, Any], errors: list[str]) ->
     return found
 
 
+def _rate(raw: Any, errors: list[str]) -> Decimal:
+    try:
+        return parse_decimal(raw) or Decimal("1.000000")
+    except (InvalidOperation, ValueError):
+        errors.append(f"The currency rate '{raw}' is not valid.")
+        return Decimal("1.000000")
+
+
 def payment_prepare(state: XeroState, raw: Any, *, ctx: BatchContext) -> PreparedPayment:
     if not isinstance(raw, dict):
         return PreparedPayment({}, {}, ["Payment must be an object."])
@@ -95,7 +103,7 @@ def payment_prepare(state: XeroState, raw: Any, *, ctx: BatchContext) -> Prepare
         "Amount": amount,
         "BankAmount": amount,
         "Reference": raw.get("Reference"),
-        "CurrencyRate": parse_decimal(raw.get("CurrencyRate")) or Decimal("1.000000"),
+        "CurrencyRate": _rate(raw.get("CurrencyRate"), errors),
         "IsReconciled": bool(raw.get("IsReconciled", False)),
         "Status": "AUTHORISED",
         "AccountID": account["AccountID"] if account else None,

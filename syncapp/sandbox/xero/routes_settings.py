@@ -88,11 +88,19 @@ _ACCOUNT_FIELDS = ("Code", "Name", "Type", "Description", "TaxType", "EnablePaym
                    "Status", "ReportingCode", "AddToWatchlist")
 
 
+def _account_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    fields = {k: raw[k] for k in _ACCOUNT_FIELDS if k in raw}
+    for name in ("Code", "Name", "Type", "Description", "TaxType", "Status", "CurrencyCode"):
+        if fields.get(name) is not None and not isinstance(fields[name], str):
+            fields[name] = str(fields[name])
+    return fields
+
+
 def account_create(rc: RequestContext) -> Response:
     raw = rc.body()
     if not isinstance(raw, dict):
         raise xero_exception(400, 14, "PostDataInvalidException", "Invalid Json data")
-    account = {k: raw[k] for k in _ACCOUNT_FIELDS if k in raw}
+    account = _account_fields(raw)
     account.setdefault("Status", "ACTIVE")
     errors = _account_check(rc, account, None)
     if errors:
@@ -113,7 +121,7 @@ def account_update(rc: RequestContext, account_id: str) -> Response:
     items = rc.items("Accounts")
     raw = items[0] if items and isinstance(items[0], dict) else {}
     account = dict(existing)
-    account.update({k: raw[k] for k in _ACCOUNT_FIELDS if k in raw})
+    account.update(_account_fields(raw))
     errors = _account_check(rc, account, existing["AccountID"])
     if errors:
         raise _validation(errors, _account_json(account))
