@@ -17,6 +17,11 @@ from syncapp.sandbox.core.runner import sandbox_reset, sandbox_seed, sandbox_ser
 from syncapp.sandbox.core.store import StateStore
 
 
+def _stop_like_ctrl_c(signum, frame):
+    # SIGTERM ends the server like Ctrl-C, so the state is flushed on the way out.
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Run, seed, reset or benchmark the Harvest and Xero simulators."
 
@@ -51,8 +56,7 @@ class Command(BaseCommand):
         handler(store=store, **options)
 
     def _serve(self, *, store, host, port, validate, no_rate_limits, **_):
-        # SIGTERM ends the server like Ctrl-C, so the state is flushed on the way out.
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
 
         def ready(info):
             self._print_ready(info, store)
