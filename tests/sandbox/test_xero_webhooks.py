@@ -137,3 +137,21 @@ def test_real_http_delivery_to_a_configured_url(xero, xstate, customer):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_replay_delivers_the_same_bytes_again(xero, inbox, customer):
+    xero.put(f"{API}/Contacts", json={"Contacts": [{"Name": "Echo Echo Ltd"}]})
+    replayed = xero.post("/_sandbox/xero/webhooks/replay", json={})
+    assert replayed.status_code == 200
+    assert len(inbox) == 2 and inbox[0][0] == inbox[1][0]
+    assert inbox[0][1]["x-xero-signature"] == inbox[1][1]["x-xero-signature"]
+
+
+def test_old_saved_state_loads_with_new_fields(xstate):
+    import pickle
+
+    data = xstate.xero.__getstate__()
+    del data["webhook_sent"]
+    restored = type(xstate.xero).__new__(type(xstate.xero))
+    restored.__setstate__(pickle.loads(pickle.dumps(data)))
+    assert restored.webhook_sent == [] and restored.invoices == xstate.xero.invoices

@@ -3,6 +3,7 @@
     GET  /_sandbox/xero/state                      summary (read-only)
     POST /_sandbox/xero/invoices/{id or number}/pay   {"amount"?, "date"?, "account_code"?}
     POST /_sandbox/xero/webhooks                   {"url"?, "key"?} subscribe (+ intent to receive)
+    POST /_sandbox/xero/webhooks/replay            {"index"?} deliver an earlier payload again
     POST /_sandbox/xero/token                      {"client_id"?, "lifetime"?} ready credentials
 
 `xero_invoice_pay` is also called directly by the demo command and by tests: it records a payment
@@ -23,7 +24,11 @@ from syncapp.sandbox.xero.formats import parse_decimal
 from syncapp.sandbox.xero.identity import token_mint
 from syncapp.sandbox.xero.payments import payment_commit, payment_prepare
 from syncapp.sandbox.xero.state import XeroState
-from syncapp.sandbox.xero.webhooks import webhook_configure, webhook_intent_to_receive
+from syncapp.sandbox.xero.webhooks import (
+    webhook_configure,
+    webhook_intent_to_receive,
+    webhook_replay,
+)
 
 DEFAULT_CLIENT_ID = "4C6E5A3B2D1F40E89A7B6C5D4E3F2A10"
 
@@ -93,6 +98,11 @@ def control_dispatch(request: Request, state: XeroState, now: datetime, simulato
         if subscription.get("url"):
             webhook_intent_to_receive(state)
         return _json({k: v for k, v in state.webhook.items()})
+    if parts == ["webhooks", "replay"] and request.method == "POST":
+        if not state.webhook_sent:
+            return _json({"error": "nothing delivered yet"}, 404)
+        body = webhook_replay(state, index=int(body.get("index", -1)))
+        return _json({"replayed": json.loads(body)})
     if parts == ["token"] and request.method == "POST":
         tokens = token_mint(state, client_id=body.get("client_id") or DEFAULT_CLIENT_ID, now=now,
                             lifetime=int(body.get("lifetime") or 1800))

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 # Transient attributes (hooks, locks) are rebuilt after unpickling, never saved.
@@ -63,6 +63,7 @@ class XeroState:
     webhook: dict[str, Any] = field(default_factory=dict)
     webhook_outbox: list[dict[str, Any]] = field(default_factory=list)
     webhook_log: list[dict[str, Any]] = field(default_factory=list)
+    webhook_sent: list[bytes] = field(default_factory=list)
     # Facts the seed leaves for tests and the demo (near-duplicate contacts, lock date, ...).
     seed_info: dict[str, Any] = field(default_factory=dict)
 
@@ -80,6 +81,13 @@ class XeroState:
         return data
 
     def __setstate__(self, data: dict[str, Any]) -> None:
+        # A state saved by an older sandbox lacks newer fields: give them their defaults.
+        for spec in fields(self):
+            if spec.name not in data:
+                if spec.default_factory is not MISSING:
+                    data[spec.name] = spec.default_factory()
+                elif spec.default is not MISSING:
+                    data[spec.name] = spec.default
         self.__dict__.update(data)
         self._init_transient()
 

@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 Sender = Callable[[bytes, dict[str, str]], int]
 _LOG_KEEP = 200
+_SENT_KEEP = 50
 
 
 def webhook_sign(*, key: str, body: bytes) -> str:
@@ -115,6 +116,19 @@ def webhook_flush(state: XeroState) -> bytes | None:
     if not key:
         return None
     body = webhook_payload(state, events)
+    state.webhook_sent.append(body)
+    del state.webhook_sent[:-_SENT_KEEP]
+    return _send(state, key=key, body=body, events=len(events))
+
+
+def webhook_replay(state: XeroState, *, index: int = -1) -> bytes:
+    """Deliver an earlier payload again, byte for byte (Xero may deliver an event twice)."""
+    body = state.webhook_sent[index]
+    _send(state, key=state.webhook["key"], body=body, events=len(json.loads(body)["events"]))
+    return body
+
+
+def _send(state: XeroState, *, key: str, body: bytes, events: int) -> bytes:
     headers = {"Content-Type": "application/json", "x-xero-signature": webhook_sign(key=key, body=body)}
     for hook in list(state.webhook_hooks):
         hook(body, dict(headers))
@@ -125,7 +139,7 @@ def webhook_flush(state: XeroState) -> bytes | None:
         )
         thread.start()
     else:
-        _log(state, {"sequence": json.loads(body)["firstEventSequence"], "status": "hooks", "events": len(events)})
+        _log(state, {"sequence": json.loads(body)["firstEventSequence"], "status": "hooks", "events": events})
     return body
 
 
