@@ -150,3 +150,10 @@ def test_allocation_refusals(xero, invoice, customer):
     assert mixed.status_code == 200
     ok, failed = mixed.json()["Allocations"]
     assert money(ok["Amount"]) == Decimal("10.00") and failed["StatusAttributeString"] == "ERROR"
+
+
+def test_overview_lists_payable_invoices(xero, invoice):
+    rows = xero.get("/_sandbox/xero/invoices", params={"status": "AUTHORISED"}).json()
+    row = next(r for r in rows if r["InvoiceID"] == invoice["InvoiceID"])
+    assert (row["Status"], row["AmountDue"], row["CurrencyCode"]) == ("AUTHORISED", "326.63", "USD")
+    assert all(r["Status"] == "AUTHORISED" for r in rows)

@@ -1,6 +1,7 @@
 """Sandbox-only controls of the Xero side (never part of the real API).
 
     GET  /_sandbox/xero/state                      summary (read-only)
+    GET  /_sandbox/xero/invoices[?status=AUTHORISED]  compact invoice rows (demo state page)
     POST /_sandbox/xero/invoices/{id or number}/pay   {"amount"?, "date"?, "account_code"?}
     POST /_sandbox/xero/webhooks                   {"url"?, "key"?} subscribe (+ intent to receive)
     POST /_sandbox/xero/webhooks/replay            {"index"?} deliver an earlier payload again
@@ -69,6 +70,22 @@ def xero_invoice_pay(
     return payment_commit(state, prepared, ctx=ctx)
 
 
+def xero_invoices_overview(state: XeroState, *, status: str | None = None) -> list[dict[str, Any]]:
+    """Compact rows for the demo's state page (what can be paid, and how much is due)."""
+    rows = []
+    for invoice in state.invoices.values():
+        if status and invoice["Status"] != status.upper():
+            continue
+        contact = state.contacts.get(invoice["ContactID"], {})
+        rows.append({
+            "InvoiceID": invoice["InvoiceID"], "InvoiceNumber": invoice.get("InvoiceNumber"),
+            "Type": invoice["Type"], "Contact": contact.get("Name"), "Status": invoice["Status"],
+            "Date": invoice["Date"].isoformat(), "CurrencyCode": invoice["CurrencyCode"],
+            "Total": str(invoice["Total"]), "AmountDue": str(invoice.get("AmountDue")),
+        })
+    return rows
+
+
 def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body, default=str), status=status, mimetype="application/json")
 
@@ -81,6 +98,8 @@ def control_dispatch(request: Request, state: XeroState, now: datetime, simulato
         return _json({"error": "invalid JSON"}, 400)
     if parts == ["state"] and request.method == "GET":
         return _json(simulator.summary())
+    if parts == ["invoices"] and request.method == "GET":
+        return _json(xero_invoices_overview(state, status=request.args.get("status")))
     if len(parts) == 3 and parts[0] == "invoices" and parts[2] == "pay" and request.method == "POST":
         try:
             payment = xero_invoice_pay(
