@@ -113,7 +113,16 @@ class DatabaseBackend:
         from syncapp.models import RateGovernorState
 
         rows = RateGovernorState.objects.using(self.using)
+        db = transaction.get_connection(self.using)
+        # Only our own transaction may skip the flush: inside a caller's it would apply to
+        # the caller's writes too.
+        relaxed = db.vendor == "postgresql" and not db.in_atomic_block
         with transaction.atomic(using=self.using):
+            if relaxed:
+                # Rate state is advisory: losing the last few decisions in a crash is harmless,
+                # so this commit need not wait for the WAL flush (a quarter of the cost per call).
+                with db.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
             row = rows.select_for_update().filter(key=key).first()
             if row is None:
                 try:
