@@ -334,3 +334,56 @@ def test_payment_delete_and_history_and_attachment(client, respx_mock):
         client.attachment_upload(
             entity="Payments", entity_id=iid, file_name="a.pdf", content=b"x", idempotency_key="k4"
         )
+
+
+class RecordingGovernor:
+    def __init__(self):
+        self.released = []
+        self.acquired = 0
+
+    def acquire(self):
+        self.acquired += 1
+        return self.acquired
+
+    def release(self, lease, *, status, headers):
+        self.released.append((status, dict(headers or {})))
+
+
+def test_governor_gets_a_slot_per_request_and_learns_from_xero_headers(sim_clock, respx_mock):
+    governor = RecordingGovernor()
+    client = XeroClient(
+        base_url=API,
+        tenant_id=TENANT,
+        token_source=lambda: TOKEN,
+        governor=governor,
+        clock=sim_clock,
+    )
+    respx_mock.get(f"{API}/Currencies").mock(
+        return_value=httpx.Response(
+            200,
+            json={"Currencies": []},
+            headers={
+                "X-MinLimit-Remaining": "58",
+                "X-DayLimit-Remaining": "4990",
+                "X-AppMinLimit-Remaining": "9990",
+            },
+        )
+    )
+    client.currencies_list()
+    assert governor.acquired == 1
+    status, headers = governor.released[0]
+    assert status == 200
+    assert headers["x-minlimit-remaining"] == "58" and headers["x-daylimit-remaining"] == "4990"
+    assert headers["x-appminlimit-remaining"] == "9990"
+
+
+@pytest.mark.django_db
+def test_connection_clients_share_one_governor_per_organisation():
+    from syncapp.providers.xero.factory import xero_client_for_connection
+    from tests.factories import ConnectionFactory
+
+    connection = ConnectionFactory(account_id=TENANT)
+    with xero_client_for_connection(connection=connection) as one:
+        assert one.governor.key == f"xero:{TENANT}"
+        assert one.governor.limits.concurrent == 5
+    assert one.tenant_id == TENANT

@@ -62,6 +62,9 @@ def checked(respx_mock, specs):
 
     def handle(request):
         errors = attachment_errors_ignored(request, specs.request_errors(request))
+        if request.method in ("PUT", "POST") and "/api.xro/2.0/" in request.url.path:
+            if not request.headers.get("Idempotency-Key"):
+                errors = [*errors, "a Xero write without an Idempotency-Key"]
         seen.append((request.method, request.url.path, errors))
         if request.url.path.endswith("/connect/token") or request.url.path.endswith("/revocation"):
             return httpx.Response(
