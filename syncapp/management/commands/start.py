@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from syncapp.schedules import schedules_ensure
 from syncapp.services.admin_user import admin_user_ensure
 
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, **options):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database is up to date.")
+        schedules_ensure()
         password = admin_user_ensure()
         if password:
             self.stdout.write(

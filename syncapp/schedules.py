@@ -1,0 +1,26 @@
+"""The recurring work django-q2 runs (polls, reconciliation), kept in one list.
+
+`schedules_ensure()` creates or updates each entry by name; `manage.py start` calls it, and a
+production install runs `manage.py schedules` once after each upgrade.
+"""
+
+from django_q.models import Schedule
+
+# (name, task function, minutes between runs). Flows add their entries here.
+SCHEDULES: list[tuple[str, str, int]] = []
+
+
+def schedules_ensure() -> list[str]:
+    names = []
+    for name, func, minutes in SCHEDULES:
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={
+                "func": func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": minutes,
+                "repeats": -1,
+            },
+        )
+        names.append(name)
+    return names
