@@ -31,7 +31,7 @@ from syncapp.services.connection_oauth import (
     xero_oauth_finish,
     xero_oauth_start,
 )
-from syncapp.services.connections import connection_connect_harvest_token
+from syncapp.services.connections import ConnectionMismatch, connection_connect_harvest_token
 
 logger = logging.getLogger(__name__)
 TEMPLATES = "admin/syncapp/connection/"
@@ -200,7 +200,7 @@ def _finish(request, *, provider: str, finish):
             code=request.GET.get("code", ""),
             error=request.GET.get("error", ""),
         )
-    except OAuthFlowError as exc:
+    except (OAuthFlowError, ConnectionMismatch) as exc:
         messages.error(request, str(exc))
         return redirect(_changelist())
     except ApiError as exc:
@@ -243,7 +243,7 @@ def oauth_choose(request, provider: str):
             connection = oauth_pending_choose(
                 session=request.session, provider=provider, choice_id=request.POST.get("choice", "")
             )
-        except OAuthFlowError as exc:
+        except (OAuthFlowError, ConnectionMismatch) as exc:
             error = str(exc)
         else:
             label = connection.get_provider_display()

@@ -216,10 +216,14 @@ def xero_oauth_finish(
             client_id=client_id if sandbox_app else "",
         )
         return OAuthOutcome(provider="xero", integration_id=integration.pk, connection=connection)
-    choices = [
-        {"id": t.tenant_id, "name": t.tenant_name, "connection_id": t.connection_id}
-        for t in tenants
-    ]
+    choices = _current_first(
+        integration=integration,
+        provider=Connection.Provider.XERO,
+        choices=[
+            {"id": t.tenant_id, "name": t.tenant_name, "connection_id": t.connection_id}
+            for t in tenants
+        ],
+    )
     session[PENDING_KEY] = {
         "provider": "xero",
         "integration_id": integration.pk,
@@ -230,6 +234,16 @@ def xero_oauth_finish(
         "created": time.time(),
     }
     return OAuthOutcome(provider="xero", integration_id=integration.pk, choices=choices)
+
+
+def _current_first(*, integration: Integration, provider: str, choices: list[dict]) -> list[dict]:
+    """A reconnect offers the organisation/account already connected first (preselected)."""
+    current = (
+        Connection.objects.filter(integration=integration, provider=provider)
+        .values_list("account_id", flat=True)
+        .first()
+    )
+    return sorted(choices, key=lambda c: str(c["id"]) != (current or ""))
 
 
 def oauth_pending_get(*, session, provider: str) -> dict | None:
@@ -250,7 +264,6 @@ def oauth_pending_choose(*, session, provider: str, choice_id: str) -> Connectio
     chosen = next((c for c in pending["choices"] if str(c["id"]) == str(choice_id)), None)
     if chosen is None:
         raise OAuthFlowError("Choose one of the listed organisations.")
-    session.pop(PENDING_KEY, None)
     integration = Integration.objects.get(pk=pending["integration_id"])
     tokens = _tokens_unseal(pending["tokens"])
     if provider == Connection.Provider.XERO:
@@ -260,20 +273,24 @@ def oauth_pending_choose(*, session, provider: str, choice_id: str) -> Connectio
             tenant_name=chosen["name"],
             tenant_type="ORGANISATION",
         )
-        return connection_connect_xero(
+        connection = connection_connect_xero(
             integration=integration,
             tokens=tokens,
             tenant=tenant,
             base_url=pending["base_url"],
             client_id=pending.get("client_id", ""),
         )
-    return connection_connect_harvest_oauth(
-        integration=integration,
-        tokens=tokens,
-        account_id=str(chosen["id"]),
-        account_name=chosen["name"],
-        base_url=pending["base_url"],
-    )
+    else:
+        connection = connection_connect_harvest_oauth(
+            integration=integration,
+            tokens=tokens,
+            account_id=str(chosen["id"]),
+            account_name=chosen["name"],
+            base_url=pending["base_url"],
+        )
+    # Only now: a refused choice (another organisation than the ledger's) can be corrected.
+    session.pop(PENDING_KEY, None)
+    return connection
 
 
 # --- Harvest ---------------------------------------------------------------------------------
@@ -350,7 +367,11 @@ def harvest_oauth_finish(
         return OAuthOutcome(
             provider="harvest", integration_id=integration.pk, connection=connection
         )
-    choices = [{"id": a.id, "name": a.name} for a in accounts]
+    choices = _current_first(
+        integration=integration,
+        provider=Connection.Provider.HARVEST,
+        choices=[{"id": a.id, "name": a.name} for a in accounts],
+    )
     session[PENDING_KEY] = {
         "provider": "harvest",
         "integration_id": integration.pk,

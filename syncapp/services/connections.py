@@ -13,11 +13,15 @@ import httpx
 from django.db import transaction
 from django.utils import timezone
 
-from syncapp.models import Connection, Integration, SyncRun
+from syncapp.models import Connection, Integration, SyncLink, SyncRun
 from syncapp.providers.errors import ApiError, AuthExpired, Forbidden
 from syncapp.providers.xero.types import TokenSet, XeroTenant
 
 logger = logging.getLogger(__name__)
+
+
+class ConnectionMismatch(ValueError):
+    """Connecting would point an integration with ledger entries at another account."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,23 @@ def _connection_for(*, integration: Integration, provider: str) -> Connection:
     return connection
 
 
+def _account_switch_check(*, connection: Connection, account_id: str, account_name: str) -> None:
+    """The ledger maps Harvest ids to ids in one Xero organisation and one Harvest account;
+    reconnecting an integration that has ledger entries to a different one would make every
+    link point at the wrong records, so it is refused."""
+    if not connection.account_id or connection.account_id == str(account_id):
+        return
+    if not SyncLink.objects.filter(integration_id=connection.integration_id).exists():
+        return
+    label = connection.get_provider_display()
+    noun = "organisation" if connection.provider == Connection.Provider.XERO else "account"
+    raise ConnectionMismatch(
+        f"'{connection.integration}' already syncs with the {label} {noun} "
+        f"'{connection.account_name or connection.account_id}'. Reconnect that same {noun}, "
+        f"or add a new integration for '{account_name or account_id}'."
+    )
+
+
 def connection_connect_harvest_token(
     *,
     integration: Integration,
@@ -80,6 +101,7 @@ def connection_connect_harvest_token(
         base_url=base_url, account_id=account_id, token=token, transport=transport
     )
     connection = _connection_for(integration=integration, provider=Connection.Provider.HARVEST)
+    _account_switch_check(connection=connection, account_id=account_id, account_name=company_name)
     connection.auth_method = Connection.AuthMethod.TOKEN
     connection.account_id = account_id
     connection.account_name = company_name
@@ -104,6 +126,7 @@ def connection_connect_harvest_oauth(
     base_url: str = "",
 ) -> Connection:
     connection = _connection_for(integration=integration, provider=Connection.Provider.HARVEST)
+    _account_switch_check(connection=connection, account_id=account_id, account_name=account_name)
     connection.auth_method = Connection.AuthMethod.OAUTH
     connection.account_id = str(account_id)
     connection.account_name = account_name
@@ -123,6 +146,9 @@ def connection_connect_xero(
     """`client_id`: only when the app is not the one in settings (the sandbox's PKCE app); a
     connection with its own client id refreshes with it and no secret."""
     connection = _connection_for(integration=integration, provider=Connection.Provider.XERO)
+    _account_switch_check(
+        connection=connection, account_id=tenant.tenant_id, account_name=tenant.tenant_name
+    )
     connection.auth_method = Connection.AuthMethod.OAUTH
     if client_id:
         connection.client_id, connection.client_secret = client_id, ""

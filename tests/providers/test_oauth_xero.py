@@ -232,3 +232,36 @@ def test_finance_cannot_connect(client):
 def test_callback_needs_a_login(client):
     response = client.get(reverse("syncapp:oauth-xero-callback"), {"code": "c", "state": "s"})
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_reconnecting_to_another_organisation_is_refused_once_the_ledger_has_links(
+    client, admin_user, xero_app, token_route, respx_mock
+):
+    from tests.factories import ConnectionFactory, SyncLinkFactory
+
+    current = ConnectionFactory(
+        account_id=TWO_ORGS[0]["tenantId"],
+        account_name="Demo Company (UK)",
+        status=Connection.Status.NEEDS_REAUTH,
+    )
+    SyncLinkFactory(integration=current.integration)
+    respx_mock.get(HOSTS.xero_connections).mock(return_value=httpx.Response(200, json=TWO_ORGS))
+    client.force_login(admin_user)
+    _, query = start(client, current.integration)
+    picker_url = client.get(
+        reverse("syncapp:oauth-xero-callback"), {"code": "c", "state": query["state"]}
+    )["Location"]
+    picker = client.get(picker_url).content.decode()
+    # The organisation already connected is offered first (and preselected).
+    assert picker.index("Demo Company (UK)") < picker.index("Studio North Ltd")
+    refused = client.post(picker_url, {"choice": TWO_ORGS[1]["tenantId"]})
+    assert refused.status_code == 200
+    assert "already syncs with the Xero organisation" in refused.content.decode()
+    current.refresh_from_db()
+    assert current.account_id == TWO_ORGS[0]["tenantId"]
+    assert current.status == Connection.Status.NEEDS_REAUTH
+    # The same organisation reconnects fine, with the grant still waiting.
+    done = client.post(picker_url, {"choice": TWO_ORGS[0]["tenantId"]})
+    assert done.status_code == 302
+    current.refresh_from_db()
+    assert current.status == Connection.Status.ACTIVE and current.refresh_token == REFRESH
