@@ -12,61 +12,35 @@ paid or credited, and VOIDED only then; PAID, VOIDED and DELETED documents canno
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from syncapp.sandbox.xero.events import event_emit, history_add
+from syncapp.sandbox.xero.doc_kinds import (  # noqa: F401 - re-exported for callers
+    CREDIT_NOTE,
+    EDITABLE,
+    FINAL,
+    INVOICE,
+    NIL_ID,
+    BatchContext,
+    DocKind,
+)
+from syncapp.sandbox.xero.doc_rules import (
+    action_needed,
+    contact_resolve,
+    history_for,
+    status_change_ok,
+)
+from syncapp.sandbox.xero.events import event_emit
 from syncapp.sandbox.xero.formats import DateParseError, parse_date, parse_decimal
 from syncapp.sandbox.xero.lines import lines_build
 from syncapp.sandbox.xero.lookups import currency_check, lock_date_check
 from syncapp.sandbox.xero.money import ZERO
 from syncapp.sandbox.xero.state import XeroState
 
-NIL_ID = "00000000-0000-0000-0000-000000000000"
-EDITABLE = ("DRAFT", "SUBMITTED")
-FINAL = ("PAID", "VOIDED", "DELETED")
 # Fields that may still change on an AUTHORISED document with payments or credits applied.
 _HARMLESS = {"Reference", "DueDate", "SentToContact", "ExpectedPaymentDate", "PlannedPaymentDate",
              "Url", "BrandingThemeID", "Status"}
-
-
-@dataclass(frozen=True)
-class DocKind:
-    label: str
-    id_field: str
-    number_field: str
-    collection: str
-    index: str
-    types: tuple[str, ...]
-    unique_type: str
-    number_prefix: str
-    category: str
-    discount_message: str
-
-
-INVOICE = DocKind(
-    label="Invoice", id_field="InvoiceID", number_field="InvoiceNumber", collection="invoices",
-    index="invoice_by_number", types=("ACCREC", "ACCPAY"), unique_type="ACCREC",
-    number_prefix="INV-", category="INVOICE",
-    discount_message="Discounts may not be applied to ACCPAY invoices.",
-)
-CREDIT_NOTE = DocKind(
-    label="Credit Note", id_field="CreditNoteID", number_field="CreditNoteNumber",
-    collection="credit_notes", index="credit_note_by_number", types=("ACCRECCREDIT", "ACCPAYCREDIT"),
-    unique_type="ACCRECCREDIT", number_prefix="CN-", category="CREDITNOTE",
-    discount_message="Discounts may not be applied to credit notes.",
-)
-
-
-@dataclass
-class BatchContext:
-    now: datetime
-    unitdp: int = 2
-    client_id: str | None = None
-    numbers: set[str] = field(default_factory=set)
-    new_contacts: dict[str, str] = field(default_factory=dict)  # lower name -> pending ContactID
 
 
 @dataclass
@@ -77,10 +51,6 @@ class Prepared:
     existing: dict[str, Any] | None
     errors: list[str]
     new_contact_name: str | None = None
-
-
-def _not_modifiable(kind: DocKind) -> str:
-    return f"{'Invoice' if kind is INVOICE else 'Credit Note'} not of valid status for modification"
 
 
 def doc_find(state: XeroState, kind: DocKind, *, doc_id: str) -> dict[str, Any] | None:
@@ -123,7 +93,7 @@ def doc_prepare(
     record: dict[str, Any] = dict(existing) if existing is not None else {}
     creating = existing is None
     status = str(raw.get("Status") or record.get("Status") or "DRAFT").upper()
-    if existing is not None and not _status_change_ok(kind, existing, status, raw, errors):
+    if existing is not None and not status_change_ok(kind, existing, status, raw, errors):
         return Prepared(kind, raw, record, existing, errors)
 
     doc_type = raw.get("Type") or record.get("Type")
@@ -133,12 +103,12 @@ def doc_prepare(
     record["Type"] = doc_type
     if creating and status not in ("DRAFT", "SUBMITTED", "AUTHORISED"):
         errors.append(f"{kind.label} not of valid status for creation")
-    action = _action_needed(kind, doc_type, status, creating, existing)
+    action = action_needed(kind, doc_type, status, creating, existing)
     if action and state.actions.get(action, "ALLOWED") != "ALLOWED":
         # Organisation/Actions tells clients in advance (e.g. a partner edition organisation).
         errors.append(f"This organisation is not allowed to perform the action {action}.")
 
-    new_contact_name = _contact_resolve(state, raw, record, creating, ctx, errors)
+    new_contact_name = contact_resolve(state, raw, record, creating, ctx, errors)
     for name in ("Reference", "Url", "BrandingThemeID"):
         if name in raw:
             record[name] = raw[name]
@@ -228,23 +198,6 @@ def doc_prepare(
     return Prepared(kind, raw, record, existing, errors, new_contact_name)
 
 
-def _action_needed(
-    kind: DocKind, doc_type: str, status: str, creating: bool, existing: dict[str, Any] | None
-) -> str | None:
-    """The Organisation/Actions name a write needs (https://developer.xero.com/documentation/api/accounting/organisation#actions)."""
-    approving = status == "AUTHORISED" and (creating or existing["Status"] in EDITABLE)
-    if kind is INVOICE:
-        purchase = doc_type == "ACCPAY"
-        if approving:
-            return "CreateApprovedPurchaseInvoice" if purchase else "CreateApprovedInvoice"
-        if creating:
-            return "CreateDraftPurchaseInvoice" if purchase else "CreateDraftInvoice"
-        return None
-    if doc_type == "ACCRECCREDIT" and (approving or creating):
-        return "CreateApprovedSalesCreditNote" if approving else "CreateDraftSalesCreditNote"
-    return None
-
-
 def _echo(kind: DocKind, raw: dict[str, Any]) -> dict[str, Any]:
     """What a failed element echoes back of the request (only plain fields)."""
     echo = {k: raw[k] for k in (kind.number_field, "Reference") if isinstance(raw.get(k), str)}
@@ -258,79 +211,6 @@ def _line_as_input(line: dict[str, Any]) -> dict[str, Any]:
     if line.get("TaxType") == "NONE":
         data.pop("TaxType")
     return data
-
-
-def _status_change_ok(
-    kind: DocKind, existing: dict[str, Any], status: str, raw: dict[str, Any], errors: list[str]
-) -> bool:
-    current = existing["Status"]
-    if current in FINAL:
-        only_status = set(raw) <= {kind.id_field, kind.number_field, "Status"}
-        if not (only_status and status == current):
-            errors.append(_not_modifiable(kind))
-            return False
-        return True
-    if current == "AUTHORISED":
-        if status == "VOIDED":
-            if existing.get("AmountPaid", ZERO) or existing.get("AmountCredited", ZERO):
-                errors.append(
-                    "This document cannot be edited as it has a payment or credit note allocated to it."
-                )
-                return False
-            return True
-        if status != "AUTHORISED":
-            errors.append(_not_modifiable(kind))
-            return False
-        return True
-    if status in ("VOIDED", "PAID"):
-        errors.append(_not_modifiable(kind))
-        return False
-    return True
-
-
-def _contact_resolve(
-    state: XeroState, raw: dict[str, Any], record: dict[str, Any], creating: bool,
-    ctx: BatchContext, errors: list[str],
-) -> str | None:
-    contact_raw = raw.get("Contact")
-    if contact_raw is None:
-        if creating:
-            errors.append("A Contact must be specified for this type of transaction")
-        return None
-    if not isinstance(contact_raw, dict):
-        errors.append("A Contact must be specified for this type of transaction")
-        return None
-    contact = None
-    if contact_raw.get("ContactID"):
-        contact = state.contacts.get(str(contact_raw["ContactID"]).lower())
-        if contact is None:
-            errors.append(f"The contact with ContactID '{contact_raw['ContactID']}' could not be found.")
-            return None
-    elif contact_raw.get("ContactNumber"):
-        found = state.contact_by_number.get(str(contact_raw["ContactNumber"]).strip().lower())
-        contact = state.contacts.get(found) if found else None
-    elif contact_raw.get("Name"):
-        name = str(contact_raw["Name"]).strip()
-        found = state.contact_by_name.get(name.lower())
-        contact = state.contacts.get(found) if found else None
-        if contact is None:
-            # Xero creates a contact from the name when none matches (Invoices: "Contact").
-            pending = ctx.new_contacts.get(name.lower())
-            if pending is None:
-                pending = state.new_id("contact")
-                ctx.new_contacts[name.lower()] = pending
-            record["ContactID"] = pending
-            return name
-    if contact is None:
-        errors.append("A Contact must be specified for this type of transaction")
-        return None
-    if contact["ContactStatus"] != "ACTIVE" and record.get("ContactID") != contact["ContactID"]:
-        errors.append(
-            "The contact with the specified contact details has been archived. The contact must be "
-            "un-archived before creating new invoices or credit notes."
-        )
-    record["ContactID"] = contact["ContactID"]
-    return None
 
 
 def _settle(kind: DocKind, record: dict[str, Any]) -> None:
@@ -382,7 +262,7 @@ def doc_commit(state: XeroState, prepared: Prepared, *, ctx: BatchContext) -> di
     if contact is not None:
         flag = "IsCustomer" if record["Type"] in ("ACCREC", "ACCRECCREDIT") else "IsSupplier"
         contact[flag] = True
-    _history_for(state, kind, record, existing, ctx.now)
+    history_for(state, kind, record, existing, ctx.now)
     event_emit(
         state, category=kind.category, event_type="CREATE" if creating else "UPDATE",
         resource_id=doc_id, when=ctx.now,
@@ -397,25 +277,3 @@ def _next_number(state: XeroState, kind: DocKind) -> str:
         candidate = f"{kind.number_prefix}{state.next_number(kind.collection + ':number'):04d}"
         if candidate.lower() not in index:
             return candidate
-
-
-def _history_for(
-    state: XeroState, kind: DocKind, record: dict[str, Any], existing: dict[str, Any] | None, now: datetime
-) -> None:
-    number = record.get(kind.number_field) or ""
-    contact = state.contacts.get(record["ContactID"], {})
-    label = "Invoice" if kind is INVOICE else "Credit Note"
-    if existing is None:
-        details = f"{label} {number} to {contact.get('Name', '')} for {record['Total']}."
-        history_add(state, object_id=record[kind.id_field], changes="Created", details=details, when=now)
-        if record["Status"] == "AUTHORISED":
-            history_add(state, object_id=record[kind.id_field], changes="Approved", details=details, when=now)
-        return
-    changes = {"AUTHORISED": "Approved", "VOIDED": "Voided", "DELETED": "Deleted"}.get(record["Status"])
-    if record["Status"] == existing["Status"] or changes is None:
-        changes = "Edited"
-    history_add(
-        state, object_id=record[kind.id_field], changes=changes,
-        details=f"{label} {number} {changes.lower()}.", when=now,
-    )
-
