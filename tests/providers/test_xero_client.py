@@ -387,3 +387,26 @@ def test_connection_clients_share_one_governor_per_organisation():
         assert one.governor.key == f"xero:{TENANT}"
         assert one.governor.limits.concurrent == 5
     assert one.tenant_id == TENANT
+
+
+def test_long_id_lists_are_read_in_chunks(client, respx_mock):
+    numbers = [f"HV-{n}" for n in range(250)]
+
+    def answer(request):
+        asked = request.url.params["InvoiceNumbers"].split(",")
+        return httpx.Response(200, json={"Invoices": [{"InvoiceNumber": n} for n in asked]})
+
+    route = respx_mock.get(f"{API}/Invoices").mock(side_effect=answer)
+    found = [
+        i.invoice_number
+        for i in client.invoices_iter(invoice_numbers=numbers, statuses=["AUTHORISED"])
+    ]
+    assert found == numbers
+    assert route.call_count == 3
+    assert all(c.request.url.params["Statuses"] == "AUTHORISED" for c in route.calls)
+    with pytest.raises(ValueError):
+        list(
+            client.invoices_iter(
+                ids=[str(n) for n in range(101)], contact_ids=[str(n) for n in range(101)]
+            )
+        )

@@ -23,6 +23,10 @@ from syncapp.providers.xero.types import (
     TrackingCategory,
 )
 
+# Comma-separated filters go in the query string; longer lists are read in chunks of this many
+# so the URL stays well under the size proxies and Xero accept.
+FILTER_CHUNK = 100
+
 
 class XeroClient(TransactionsMixin, XeroHttp):
     """One organisation's Accounting API. Build it with `xero_client_for_connection`."""
@@ -86,18 +90,18 @@ class XeroClient(TransactionsMixin, XeroHttp):
     ) -> Iterator[Contact]:
         params = {
             "where": where,
-            "IDs": _csv(ids),
             "includeArchived": "true" if include_archived else None,
             "searchTerm": search_term,
         }
-        for item in self._iter(
-            "/Contacts",
-            "Contacts",
-            params=params,
-            modified_since=modified_since,
-            page_size=page_size,
-        ):
-            yield Contact.from_api(item)
+        for chunk in _filter_chunks({"IDs": ids}):
+            for item in self._iter(
+                "/Contacts",
+                "Contacts",
+                params={**params, **chunk},
+                modified_since=modified_since,
+                page_size=page_size,
+            ):
+                yield Contact.from_api(item)
 
     def contact_get(self, *, contact_id: str) -> Contact:
         items = self._list(f"/Contacts/{quote(contact_id)}", "Contacts")
@@ -130,24 +134,23 @@ class XeroClient(TransactionsMixin, XeroHttp):
         summary_only: bool = False,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> Iterator[Invoice]:
+        lists = {"IDs": ids, "InvoiceNumbers": invoice_numbers, "ContactIDs": contact_ids}
         params = {
-            "IDs": _csv(ids),
-            "InvoiceNumbers": _csv(invoice_numbers),
-            "ContactIDs": _csv(contact_ids),
             "Statuses": _csv(statuses),
             "where": where,
             "includeArchived": "true" if include_archived else None,
             "createdByMyApp": "true" if created_by_my_app else None,
             "summaryOnly": "true" if summary_only else None,
         }
-        for item in self._iter(
-            "/Invoices",
-            "Invoices",
-            params=params,
-            modified_since=modified_since,
-            page_size=page_size,
-        ):
-            yield Invoice.from_api(item)
+        for chunk in _filter_chunks(lists):
+            for item in self._iter(
+                "/Invoices",
+                "Invoices",
+                params={**params, **chunk},
+                modified_since=modified_since,
+                page_size=page_size,
+            ):
+                yield Invoice.from_api(item)
 
     def invoice_get(self, *, invoice_id: str) -> Invoice:
         return Invoice.from_api(self._list(f"/Invoices/{quote(invoice_id)}", "Invoices")[0])
@@ -162,3 +165,19 @@ class XeroClient(TransactionsMixin, XeroHttp):
         return self._batch(
             "POST", "/Invoices", "Invoices", "InvoiceID", invoices, idempotency_key=idempotency_key
         )
+
+
+def _filter_chunks(lists: dict[str, Sequence[str] | None]) -> Iterator[dict[str, str]]:
+    """Query values for the list filters, one list split into chunks when it is long. Each
+    list filter is an OR of its values, so the chunks' results together are the full answer."""
+    given = {name: list(values) for name, values in lists.items() if values}
+    long = [name for name, values in given.items() if len(values) > FILTER_CHUNK]
+    if len(long) > 1:
+        raise ValueError(f"only one of {', '.join(long)} may hold more than {FILTER_CHUNK} values")
+    fixed = {name: _csv(values) for name, values in given.items() if name not in long}
+    if not long:
+        yield fixed
+        return
+    values = given[long[0]]
+    for start in range(0, len(values), FILTER_CHUNK):
+        yield {**fixed, long[0]: _csv(values[start : start + FILTER_CHUNK])}
