@@ -268,3 +268,11 @@ def test_batch_of_fifty_in_one_call(xero, customer, xstate):
     assert response.status_code == 200
     assert [i["StatusAttributeString"] for i in response.json()["Invoices"]] == ["OK"] * 50
     assert len(xstate.xero.invoices) == before + 50
+
+
+def test_no_element_limit_but_a_size_limit(xero, xraw, customer, xstate):
+    response = put_invoices(xero, [invoice_body(customer, Reference=f"E{i}") for i in range(120)], summarize=False)
+    assert len(response.json()["Invoices"]) == 120
+    padded = [invoice_body(customer, Reference="x" * 40_000) for _ in range(100)]
+    too_big = xraw.put(f"{API}/Invoices", json={"Invoices": padded}, headers=xero.headers)
+    assert too_big.status_code == 413

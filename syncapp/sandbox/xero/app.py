@@ -31,6 +31,7 @@ from syncapp.sandbox.xero.webhooks import webhook_flush
 
 ACCOUNTING_PREFIX = "/api.xero.com/api.xro/2.0"
 IDEMPOTENCY_SECONDS = 24 * 3600
+MAX_POST_BYTES = 3_500_000
 _READ = frozenset({"GET", "HEAD"})
 ENDPOINTS = {
     name.lower(): name
@@ -138,6 +139,11 @@ class XeroSimulator:
     def _route(self, request: Request, state: XeroState, now, client_id: str) -> Response:
         rc = RequestContext(request=request, state=state, now=now, client_id=client_id)
         parts = [p for p in request.path[len(ACCOUNTING_PREFIX):].split("/") if p]
+        if (request.method not in _READ and "attachments" not in (p.lower() for p in parts)
+                and (request.content_length or 0) > MAX_POST_BYTES):
+            # "A single POST to the Accounting or Payroll APIs has a size limit of 3.5MB. There is
+            # no limit to the number of elements within a request" (Xero API limits).
+            return Response("Request Entity Too Large", status=413, mimetype="text/plain")
         try:
             if not parts or parts[0].lower() not in ENDPOINTS:
                 raise not_found()
