@@ -160,6 +160,15 @@ if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
 
 # Who is told, in the admin and in the User-Agent sent to Harvest, how to reach this install.
 HXSYNC_CONTACT_EMAIL = env.str("HXSYNC_CONTACT_EMAIL", default="finance@example.com")
+# OAuth apps registered with Harvest (id.getharvest.com/developers) and Xero (developer.xero.com).
+# Empty: Harvest connects by personal access token; Xero cannot connect until they are set
+# (the sandbox brings its own demo app).
+HARVEST_CLIENT_ID = env.str("HARVEST_CLIENT_ID", default="")
+HARVEST_CLIENT_SECRET = env.str("HARVEST_CLIENT_SECRET", default="")
+XERO_CLIENT_ID = env.str("XERO_CLIENT_ID", default="")
+XERO_CLIENT_SECRET = env.str("XERO_CLIENT_SECRET", default="")
+# Xero webhook signing key (developer.xero.com > your app > Webhooks); per-integration keys win.
+XERO_WEBHOOK_KEY = env.str("XERO_WEBHOOK_KEY", default="")
 HXSYNC_SPECS_DIR = env.str("HXSYNC_SPECS_DIR", default=str(BASE_DIR.parent / "shared" / "specs"))
 
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
