@@ -58,6 +58,28 @@ def connection_mark_needs_reauth(*, connection: Connection, reason: str) -> Conn
     return connection
 
 
+def connection_auth_lost(*, integration: Integration, provider: str, error: ApiError) -> str:
+    """For the engine when a run meets AuthExpired/Forbidden: make sure the connection says it
+    needs reconnecting (and the integration's queued runs stop), and return the sentence to put
+    on the failed run."""
+    label = Connection.Provider(provider).label
+    connection = Connection.objects.filter(integration=integration, provider=provider).first()
+    if connection is None:
+        return f"No {label} connection. Open Sync › Connections and connect {label}."
+    if connection.status == Connection.Status.ACTIVE:
+        connection_mark_needs_reauth(
+            connection=connection,
+            reason=f"{label} refused access ({error.api_message}). Reconnect to {label}.",
+        )
+    action = (
+        f"Reconnect to {label}" if provider == Connection.Provider.XERO else f"Reconnect {label}"
+    )
+    return (
+        f"{label} refused access, so the run stopped. Open Sync › Connections and click "
+        f"“{action}”; nothing already synced is lost."
+    )
+
+
 def _connection_for(*, integration: Integration, provider: str) -> Connection:
     connection, _ = Connection.objects.get_or_create(integration=integration, provider=provider)
     return connection

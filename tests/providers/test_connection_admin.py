@@ -229,3 +229,22 @@ def test_no_connection_page_shows_a_secret(admin):
         response = admin.get(url)
         assert response.status_code == 200, url
         assert_no_secret(response.content.decode())
+
+
+def test_auth_lost_during_a_run_marks_the_connection_and_words_the_run_error():
+    from syncapp.providers.errors import AuthExpired
+    from syncapp.services.connections import connection_auth_lost
+
+    connection = ConnectionFactory()
+    queued = SyncRun.objects.create(integration=connection.integration)
+    message = connection_auth_lost(
+        integration=connection.integration,
+        provider="xero",
+        error=AuthExpired("TokenRevoked", status=401),
+    )
+    assert "Reconnect to Xero" in message
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.NEEDS_REAUTH
+    assert "TokenRevoked" in connection.last_error
+    queued.refresh_from_db()
+    assert queued.status == SyncRun.Status.FAILED
