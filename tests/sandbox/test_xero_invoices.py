@@ -276,3 +276,12 @@ def test_no_element_limit_but_a_size_limit(xero, xraw, customer, xstate):
     padded = [invoice_body(customer, Reference="x" * 40_000) for _ in range(100)]
     too_big = xraw.put(f"{API}/Invoices", json={"Invoices": padded}, headers=xero.headers)
     assert too_big.status_code == 413
+
+
+def test_approved_invoice_needs_a_due_date(xero, customer):
+    body = invoice_body(customer)
+    del body["DueDate"]
+    response = put_invoices(xero, [body, {**body, "Status": "DRAFT"}], summarize=False)
+    approved, draft = response.json()["Invoices"]
+    assert [e["Message"] for e in approved["ValidationErrors"]] == ["The document DueDate field must be specified."]
+    assert draft["StatusAttributeString"] == "OK"

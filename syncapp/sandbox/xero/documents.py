@@ -121,6 +121,9 @@ def doc_prepare(
             except DateParseError:
                 errors.append(f"The {name} '{raw[name]}' is not a valid date.")
     record.setdefault("Date", ctx.now.date())
+    if kind is INVOICE and status == "AUTHORISED" and not record.get("DueDate"):
+        # Approved invoices need a due date (drafts may leave it out).
+        errors.append("The document DueDate field must be specified.")
     lat = raw.get("LineAmountTypes") or record.get("LineAmountTypes") or "Exclusive"
     if lat not in ("Exclusive", "Inclusive", "NoTax"):
         errors.append(f"LineAmountTypes '{lat}' is not valid.")
