@@ -5,6 +5,7 @@ from syncapp.models.integration import Integration
 from syncapp.models.ledger import Cursor, SyncKind, SyncLink
 from syncapp.models.runs import SyncEvent, SyncRun
 from syncapp.models.webhooks import WebhookEvent
+from syncapp.models.xero_cache import XeroOrgCache
 
 __all__ = [
     "Conflict",
@@ -17,4 +18,5 @@ __all__ = [
     "SyncLink",
     "SyncRun",
     "WebhookEvent",
+    "XeroOrgCache",
 ]
