@@ -92,9 +92,24 @@ def test_pkce_code_flow_and_rotating_refresh(anon, xapp, xstate, xclock):
     assert rotated.status_code == 200
     new = rotated.json()
     assert new["refresh_token"] != body["refresh_token"] and new["access_token"] != body["access_token"]
-    # The used refresh token is refused; the new one works once.
+    # A retry with the used token inside Xero's 30-minute window gets the lost answer again...
+    assert refresh(anon, body["refresh_token"]).json() == new
+    # ...but once the new token has been used, the old one is refused for good.
+    newer = refresh(anon, new["refresh_token"]).json()
+    assert newer["refresh_token"] not in (new["refresh_token"], body["refresh_token"])
     assert refresh(anon, body["refresh_token"]).json() == {"error": "invalid_grant"}
-    assert refresh(anon, new["refresh_token"]).status_code == 200
+    assert refresh(anon, new["refresh_token"]).json() == newer  # still inside its own window
+
+
+def test_used_refresh_token_is_refused_after_the_grace_window(anon, xstate, xclock):
+    first = exchange(anon, consent(anon)["code"][0]).json()
+    refresh(anon, first["refresh_token"])
+    xclock.advance(1801)
+    assert refresh(anon, first["refresh_token"]).json() == {"error": "invalid_grant"}
+    xstate.xero.refresh_grace_seconds = 0  # strict rotation
+    second = exchange(anon, consent(anon)["code"][0]).json()
+    assert refresh(anon, second["refresh_token"]).status_code == 200
+    assert refresh(anon, second["refresh_token"]).json() == {"error": "invalid_grant"}
 
 
 def test_wrong_verifier_and_missing_verifier_are_refused(anon):

@@ -3,7 +3,8 @@
 As Xero documents (https://developer.xero.com/documentation/guides/oauth2/auth-flow/):
 - access tokens live 30 minutes; authorization codes 5 minutes and once;
 - refresh tokens rotate: each refresh returns a new one and the used one is refused afterwards
-  (`invalid_grant`); unused refresh tokens expire after 60 days;
+  (`invalid_grant`), except that within 30 minutes, while the new one is unused, a retry gets the
+  lost answer again (`XeroState.refresh_grace_seconds`); unused refresh tokens expire after 60 days;
 - PKCE uses `code_challenge_method=S256`;
 - a tenant the user disconnected (DELETE /connections/{id}) answers 403 to the app.
 Tokens are JWT-shaped (Xero's are JWTs and some SDKs read their claims); they are signed with
@@ -216,16 +217,32 @@ def _exchange_code(state: XeroState, *, app: dict[str, Any], form: dict[str, str
 
 def _exchange_refresh(state: XeroState, *, app: dict[str, Any], form: dict[str, str], now: datetime) -> dict[str, Any]:
     token = state.refresh_tokens.get(form.get("refresh_token", ""))
-    if token is None or token["used"] or token["expires_at"] < now.timestamp():
+    if token is None or token["expires_at"] < now.timestamp():
         raise OAuthError("invalid_grant")
     grant = state.grants.get(token["grant_id"])
     if grant is None or grant["revoked"] or grant["client_id"] != app["client_id"]:
         raise OAuthError("invalid_grant")
     if app["client_secret"] is not None and not app["_secret_given"]:
         raise OAuthError("invalid_client")
-    token["used"] = True
-    return tokens_issue(state, client_id=grant["client_id"], user_id=grant["user_id"], scope=grant["scope"],
-                        auth_event_id=grant["auth_event_id"], now=now, grant_id=token["grant_id"])
+    if token["used"]:
+        return _refresh_replay(state, token=token, now=now)
+    answer = tokens_issue(state, client_id=grant["client_id"], user_id=grant["user_id"], scope=grant["scope"],
+                          auth_event_id=grant["auth_event_id"], now=now, grant_id=token["grant_id"])
+    token.update({"used": True, "used_at": now.timestamp(), "answer": answer})
+    return answer
+
+
+def _refresh_replay(state: XeroState, *, token: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A used refresh token is refused, except inside Xero's retry window: "if you don't receive
+    the response after performing the token refresh you can retry refreshing the old token for a
+    grace period of 30 minutes" (Xero staff, developer community). The lost answer is given again,
+    unless its new refresh token has been used already (the client did receive it)."""
+    answer = token.get("answer") or {}
+    successor = state.refresh_tokens.get(answer.get("refresh_token", ""))
+    within = now.timestamp() - token.get("used_at", 0) < state.refresh_grace_seconds
+    if not within or successor is None or successor["used"]:
+        raise OAuthError("invalid_grant")
+    return dict(answer)
 
 
 def token_revoke(state: XeroState, *, app: dict[str, Any], token: str) -> None:

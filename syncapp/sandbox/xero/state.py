@@ -59,6 +59,8 @@ class XeroState:
     connections: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     jwt_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+    # Xero's retry window for a refresh whose answer was lost; 0 = strict rotation.
+    refresh_grace_seconds: int = 1800
     # Webhooks: subscription (key, url, status), outbox of undelivered events, delivery log.
     webhook: dict[str, Any] = field(default_factory=dict)
     webhook_outbox: list[dict[str, Any]] = field(default_factory=list)
