@@ -3,6 +3,7 @@ from syncapp.models.connection import Connection
 from syncapp.models.governor import RateGovernorState
 from syncapp.models.integration import Integration
 from syncapp.models.ledger import Cursor, SyncKind, SyncLink
+from syncapp.models.payments import PaymentLedgerEntry
 from syncapp.models.runs import SyncEvent, SyncRun
 from syncapp.models.webhooks import WebhookEvent
 from syncapp.models.xero_cache import XeroOrgCache
@@ -12,6 +13,7 @@ __all__ = [
     "Connection",
     "Cursor",
     "Integration",
+    "PaymentLedgerEntry",
     "RateGovernorState",
     "SyncEvent",
     "SyncKind",

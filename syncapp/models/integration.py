@@ -1,5 +1,7 @@
 from django.db import models
 
+from syncapp.fields import EncryptedTextField
+
 
 class Integration(models.Model):
     """One Harvest account paired with one Xero organisation, and how finance wants them kept."""
@@ -31,6 +33,10 @@ class Integration(models.Model):
     class RemovedInvoicePolicy(models.TextChoices):
         VOID = "void", "Void (or delete a draft) in Xero"
         FLAG = "flag", "Leave it in Xero and flag it"
+
+    class PaymentMatchPolicy(models.TextChoices):
+        LINKED_ONLY = "linked_only", "Only invoices hxsync sent to Xero"
+        BY_NUMBER = "by_number", "Also Harvest invoices with the same number (not sent by hxsync)"
 
     class ExpenseMode(models.TextChoices):
         BILL = "bill", "Bills (accounts payable)"
@@ -68,6 +74,19 @@ class Integration(models.Model):
     expense_mode = models.CharField(
         max_length=16, choices=ExpenseMode.choices, default=ExpenseMode.BILL
     )
+    payment_match_policy = models.CharField(
+        max_length=16,
+        choices=PaymentMatchPolicy.choices,
+        default=PaymentMatchPolicy.LINKED_ONLY,
+        help_text="Which Harvest invoices receive the payments recorded in Xero.",
+    )
+    harvest_payments_to_xero = models.BooleanField(
+        default=False,
+        help_text="Also record payments taken in Harvest (e.g. by card) in Xero, into the "
+        "clearing account of the invoice's currency (Mappings › Currencies).",
+    )
+    # Never shown in the admin; the webhook page only says whether it is set.
+    xero_webhook_key = EncryptedTextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
