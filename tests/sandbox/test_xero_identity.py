@@ -20,7 +20,7 @@ AUTHORIZE = "/login.xero.com/identity/connect/authorize"
 TOKEN = "/identity.xero.com/connect/token"
 REVOKE = "/identity.xero.com/connect/revocation"
 CALLBACK = "http://127.0.0.1:8000/oauth/xero/callback/"
-SCOPE = "openid profile email offline_access accounting.transactions accounting.contacts"
+SCOPE = "openid profile email offline_access accounting.settings accounting.invoices accounting.contacts"
 VERIFIER = "x" * 20 + "-verifier-with-enough-entropy-0123456789"
 
 
@@ -208,3 +208,37 @@ def test_connections_validate_against_identity_spec(xapp, xstate, xclock):
         assert xapp.validator.checked[-1] == ("GET", "/api.xero.com/connections", 200)
         filtered = client.get("/api.xero.com/connections", params={"authEventId": response.json()[0]["authEventId"]})
         assert len(filtered.json()) == 1
+
+
+@pytest.mark.parametrize(
+    ("scope", "method", "path", "allowed"),
+    [
+        ("accounting.transactions", "PUT", "/Invoices", True),
+        ("accounting.invoices", "PUT", "/Invoices", True),
+        ("accounting.invoices.read", "GET", "/Invoices", True),
+        ("accounting.invoices.read", "PUT", "/Invoices", False),
+        ("accounting.invoices", "PUT", "/Payments", False),
+        ("accounting.payments", "PUT", "/Payments", True),
+        ("accounting.contacts.read", "GET", "/Contacts", True),
+        ("accounting.contacts", "GET", "/Accounts", False),
+        ("accounting.settings.read", "GET", "/Organisation/Actions", True),
+        ("accounting.invoices", "PUT", "/Invoices/abc/Attachments/a.pdf", False),
+        ("accounting.attachments", "PUT", "/Invoices/abc/Attachments/a.pdf", True),
+        ("accounting.invoices", "PUT", "/Invoices/abc/History", True),
+    ],
+)
+def test_scopes_open_endpoints(scope, method, path, allowed):
+    from syncapp.sandbox.xero.scopes import scope_allows
+
+    assert scope_allows(scope=scope, method=method, path=path) is allowed
+
+
+def test_insufficient_scope_answers_401(anon, xstate):
+    code = consent(anon, scope="openid offline_access accounting.contacts.read")["code"][0]
+    token = exchange(anon, code).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}", "xero-tenant-id": xstate.xero.tenant_id}
+    assert anon.get(f"{API}/Contacts", headers=headers).status_code == 200
+    refused = anon.get(f"{API}/Invoices", headers=headers)
+    assert refused.status_code == 401
+    assert refused.json()["Detail"] == "AuthorizationUnsuccessful"
+    assert 'insufficient_scope' in refused.headers["WWW-Authenticate"]

@@ -26,6 +26,7 @@ from syncapp.sandbox.xero.documents import CREDIT_NOTE, INVOICE
 from syncapp.sandbox.xero.formats import dumps
 from syncapp.sandbox.xero.http import RequestContext, XeroError, json_response, not_found
 from syncapp.sandbox.xero.identity import bearer_check, tenant_allowed
+from syncapp.sandbox.xero.scopes import scope_allows
 from syncapp.sandbox.xero.state import XeroState, xero_state_of
 from syncapp.sandbox.xero.webhooks import webhook_flush
 
@@ -95,6 +96,11 @@ class XeroSimulator:
         tenant = request.headers.get("xero-tenant-id")
         if not tenant_allowed(state, token=check.token, tenant_id=tenant):
             return _problem(403, "Forbidden", "AuthenticationUnsuccessful")
+        if not scope_allows(scope=check.token["scope"], method=request.method,
+                            path=request.path[len(ACCOUNTING_PREFIX):]):
+            response = _problem(401, "Unauthorized", "AuthorizationUnsuccessful")
+            response.headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope"'
+            return response
         limit_headers: dict[str, str] = {}
         if self.limiter is not None:
             decision = self.limiter.acquire(tenant_id=state.tenant_id, app_id=check.token["client_id"])

@@ -299,7 +299,8 @@ def connections_for(state: XeroState, *, token: dict[str, Any]) -> list[dict[str
 
 def token_mint(
     state: XeroState, *, client_id: str, now: datetime, lifetime: int = ACCESS_TOKEN_SECONDS,
-    scope: str = "openid profile email offline_access accounting.transactions accounting.contacts "
+    scope: str = "openid profile email offline_access accounting.transactions accounting.invoices "
+    "accounting.payments accounting.banktransactions accounting.manualjournals accounting.contacts "
     "accounting.settings accounting.attachments",
 ) -> dict[str, Any]:
     """Ready credentials without the consent page (printed by `sandbox serve`, used by tests)."""
