@@ -22,7 +22,9 @@ FlowRunner = Callable[[FlowContext], None]
 FLOW_ORDER = ("contacts", "invoices", "payments", "expenses", "journals", "overdue")
 
 # Each flow adds its runner here once it exists ("name": "dotted.path.to.runner").
-FLOW_RUNNER_PATHS: dict[str, str] = {}
+FLOW_RUNNER_PATHS: dict[str, str] = {
+    "contacts": "syncapp.flows.contacts.runner.contacts_run",
+}
 
 
 class RunBlocked(Exception):

@@ -1,0 +1,305 @@
+"""Perform the planned contact operations: conflicts, creates and updates in batches of 50.
+
+Every Xero write follows the ledger protocol (services.ledger): the records are marked SENDING
+with their idempotency keys and committed before the request, and settled in one bulk update
+after it. A create whose answer was lost stays SENDING; the next run finds the contact by the
+reference it carries (ContactNumber) before creating anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from django.db import transaction
+
+from syncapp.flows.base import FlowContext
+from syncapp.flows.contacts.plan import CONFLICT, CREATE, LINK, SKIP, UPDATE, ContactOp
+from syncapp.flows.contacts.records import XeroSide, xero_side_from_contact
+from syncapp.models import Conflict, SyncEvent, SyncKind, SyncLink
+from syncapp.providers.errors import ApiError, AuthExpired
+from syncapp.providers.xero.idempotency import idempotency_key_for_batch
+from syncapp.providers.xero.types import Contact
+from syncapp.services.ledger import LinkIntent, LinkOutcome, links_prepare, links_settle
+
+BATCH_SIZE = 50
+KIND = SyncKind.CLIENT
+# Xero's words for its unique-name rule (https://developer.xero.com/documentation/api/accounting/contacts:
+# "The contact name must be unique across all active contacts").
+NAME_TAKEN_MARKERS = ("already assigned to another contact", "must be unique across all active")
+
+
+def chunks(items: Sequence[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def error_is_name_taken(text: str) -> bool:
+    lowered = text.lower()
+    return any(marker in lowered for marker in NAME_TAKEN_MARKERS)
+
+
+class ContactsApply:
+    """Applies one run's operations; `contacts` are the Xero contacts the plan saw."""
+
+    def __init__(self, *, ctx: FlowContext, contacts: dict[str, XeroSide]) -> None:
+        self.ctx = ctx
+        self.integration = ctx.integration
+        self.contacts = contacts
+        self.new_conflicts: list[Conflict] = []
+        self.conflict_links: dict[str, str] = {}  # harvest id -> label, for CONFLICT ledger rows
+
+    # -- entry point -------------------------------------------------------------------------
+
+    def run(self, ops: list[ContactOp]) -> None:
+        if self.ctx.dry_run:
+            for op in ops:
+                self.preview(op)
+            return
+        for op in ops:
+            if op.action == CONFLICT:
+                self.conflict_open(op, reason=op.conflict_reason, detail=op.message,
+                                   candidates=op.conflict_candidates)
+                self.record(op, CONFLICT, op.message)
+            elif op.action == SKIP and not op.ledger_changes:
+                self.record(op, SKIP, op.message)
+            if op.conflict_reason == Conflict.Reason.FIELD_DIVERGED:
+                self.conflict_open(op, reason=op.conflict_reason, detail=op.message,
+                                   candidates=op.conflict_candidates)
+                if op.action != CONFLICT:
+                    self.record(op, CONFLICT, op.message, counts_as_done=False)
+        self.conflicts_flush()
+        self.creates_apply([op for op in ops if op.action == CREATE])
+        self.links_attach([op for op in ops if op.action == LINK])
+        writes = [op for op in ops if op.action in (LINK, UPDATE) and op.writes]
+        self.updates_apply(writes)
+        quiet = [
+            op for op in ops
+            if op.action in (LINK, UPDATE, SKIP) and not op.writes and op.ledger_changes
+            and op.contact_id
+        ]
+        self.ledger_only(quiet)
+
+    # -- preview -----------------------------------------------------------------------------
+
+    def preview(self, op: ContactOp) -> None:
+        words = {CREATE: "Would create", LINK: "Would link", UPDATE: "Would update",
+                 CONFLICT: "Would send to review", SKIP: "Would skip"}
+        self.record(op, op.action, f"{words[op.action]}: {op.message}")
+        if op.conflict_reason == Conflict.Reason.FIELD_DIVERGED and op.action != CONFLICT:
+            self.record(op, CONFLICT, f"Would send to review: {op.message}", counts_as_done=False)
+
+    def record(self, op: ContactOp, action: str, message: str, *, xero_id: str = "",
+               api_error: str = "", counts_as_done: bool = True) -> None:
+        self.ctx.recorder.record(
+            action=action,
+            kind=KIND,
+            harvest_id=op.client.client_id,
+            xero_id=xero_id or op.contact_id or "",
+            label=op.client.name,
+            message=message,
+            api_error=api_error,
+            counts_as_done=counts_as_done,
+        )
+
+    # -- conflicts ---------------------------------------------------------------------------
+
+    def conflict_open(self, op: ContactOp, *, reason: str, detail: str, candidates: list) -> None:
+        self.new_conflicts.append(
+            Conflict(
+                integration=self.integration,
+                kind=KIND,
+                harvest_id=op.client.client_id,
+                label=op.client.name[:255],
+                reason=reason,
+                detail=detail,
+                harvest_snapshot=op.client.summary(),
+                candidates=candidates,
+            )
+        )
+        if reason != Conflict.Reason.FIELD_DIVERGED and not op.contact_id:
+            self.conflict_links[op.client.client_id] = op.client.name
+
+    def conflicts_flush(self) -> None:
+        if not self.new_conflicts and not self.conflict_links:
+            return
+        with transaction.atomic():
+            # At most one open conflict per record (a constraint): a duplicate is dropped.
+            Conflict.objects.bulk_create(self.new_conflicts, ignore_conflicts=True)
+            if self.conflict_links:
+                SyncLink.objects.bulk_create(
+                    [
+                        SyncLink(integration=self.integration, kind=KIND, harvest_id=h,
+                                 label=label[:255], state=SyncLink.State.CONFLICT)
+                        for h, label in self.conflict_links.items()
+                    ],
+                    update_conflicts=True,
+                    unique_fields=["integration", "kind", "harvest_id"],
+                    update_fields=["label", "state", "updated_at"],
+                )
+        self.new_conflicts, self.conflict_links = [], {}
+
+    # -- creates -----------------------------------------------------------------------------
+
+    def creates_apply(self, ops: list[ContactOp]) -> None:
+        for batch in chunks(ops):
+            self.batch_send(batch, operation="contacts.create")
+
+    def batch_send(self, batch: list[ContactOp], *, operation: str) -> None:
+        creating = operation == "contacts.create"
+        links = links_prepare(
+            integration=self.integration,
+            kind=KIND,
+            intents=[LinkIntent(op.client.client_id, op.client.name, op.xero_payload, op.snapshot)
+                     for op in batch],
+        )
+        key = idempotency_key_for_batch(
+            operation=operation,
+            record_keys=[links[op.client.client_id].idempotency_key for op in batch],
+        )
+        send = self.ctx.xero.contacts_create if creating else self.ctx.xero.contacts_update
+        try:
+            result = send(contacts=[op.xero_payload for op in batch], idempotency_key=key)
+        except AuthExpired:
+            raise
+        except ApiError as error:
+            # The outcome may be unknown (a timeout after the write): such rows stay SENDING
+            # and the next run searches Xero by reference before creating again.
+            state = SyncLink.State.SENDING if error.maybe_applied else SyncLink.State.FAILED
+            links_settle(outcomes=[
+                LinkOutcome(link=links[op.client.client_id], error=str(error), state=state)
+                for op in batch
+            ])
+            for op in batch:
+                self.record(op, SyncEvent.Action.FAIL, f"Xero did not answer the batch: {error}",
+                            api_error=getattr(error, "api_message", "") or str(error))
+            return
+        outcomes = []
+        for record in result:
+            op = batch[record.index]
+            link = links[op.client.client_id]
+            if record.ok:
+                snapshot = op.snapshot
+                if record.element.get("ContactID"):
+                    xero_now = xero_side_from_contact(Contact.from_api(record.element)).values()
+                    snapshot = {**op.snapshot, "xero": {**op.snapshot["xero"], **_sent_form(xero_now, op)}}
+                outcomes.append(LinkOutcome(link=link, xero_id=record.xero_id,
+                                            payload_hash=op.state_hash, snapshot=snapshot))
+                action = op.action if op.action in (CREATE, LINK) else UPDATE
+                self.record(op, action, op.message, xero_id=record.xero_id)
+            elif error_is_name_taken(record.error_text):
+                outcomes.append(self.name_taken(op, link=link, error=record.error_text,
+                                                creating=creating))
+            else:
+                outcomes.append(LinkOutcome(link=link, error=record.error_text,
+                                            state=SyncLink.State.FAILED))
+                self.record(op, SyncEvent.Action.FAIL, "Xero refused the contact.",
+                            api_error=record.error_text)
+        links_settle(outcomes=outcomes)
+        self.conflicts_flush()
+
+    def name_taken(self, op: ContactOp, *, link: SyncLink, error: str, creating: bool) -> LinkOutcome:
+        """Xero's unique-name rule becomes a conflict for finance, never a raw failure."""
+        wanted = str(op.xero_payload.get("Name") or op.client.name).strip().casefold()
+        holders = [c for c in self.contacts.values()
+                   if c.name.strip().casefold() == wanted and c.contact_id != op.contact_id]
+        detail = (f"Xero already has an active contact named '{op.xero_payload.get('Name') or op.client.name}'. "
+                  f"Xero said: {error}")
+        if creating:
+            candidates = [{**c.summary(), "matched": ["name"], "reasons": ["holds this name in Xero"],
+                           "contradictions": [], "score": 1.0, "linked_to": ""} for c in holders]
+        else:
+            candidates = [{"field": "name", "label": "Name", "harvest": op.client.values()["name"],
+                           "xero": self.contacts[op.contact_id].name if op.contact_id in self.contacts else "",
+                           "contact_id": op.contact_id, "holders": [c.contact_id for c in holders]}]
+        self.conflict_open(op, reason=Conflict.Reason.NAME_TAKEN, detail=detail, candidates=candidates)
+        self.record(op, CONFLICT, detail, api_error=error)
+        if creating:
+            self.conflict_links.pop(op.client.client_id, None)
+            return LinkOutcome(link=link, error=error, state=SyncLink.State.CONFLICT)
+        return LinkOutcome(link=link, error=error, state=SyncLink.State.FAILED)
+
+    # -- links and updates -------------------------------------------------------------------
+
+    def links_attach(self, ops: list[ContactOp]) -> None:
+        """Give newly matched clients their Xero id in the ledger before anything is sent."""
+        if not ops:
+            return
+        SyncLink.objects.bulk_create(
+            [
+                SyncLink(integration=self.integration, kind=KIND, harvest_id=op.client.client_id,
+                         xero_id=op.contact_id, label=op.client.name[:255],
+                         state=SyncLink.State.PENDING, snapshot={})
+                for op in ops
+            ],
+            update_conflicts=True,
+            unique_fields=["integration", "kind", "harvest_id"],
+            update_fields=["xero_id", "label", "state", "snapshot", "updated_at"],
+        )
+
+    def updates_apply(self, ops: list[ContactOp]) -> None:
+        to_xero: list[ContactOp] = []
+        harvest_failed: list[LinkOutcome] = []
+        links = {}
+        if any(op.harvest_client_changes or op.harvest_contact_changes for op in ops):
+            links = {link.harvest_id: link for link in SyncLink.objects.filter(
+                integration=self.integration, kind=KIND,
+                harvest_id__in=[op.client.client_id for op in ops])}
+        for op in ops:
+            error = self.harvest_write(op)
+            if error:
+                harvest_failed.append(LinkOutcome(link=links[op.client.client_id], error=error,
+                                                  state=SyncLink.State.FAILED))
+                self.record(op, SyncEvent.Action.FAIL, "Harvest refused the change.", api_error=error)
+            elif op.xero_payload:
+                to_xero.append(op)
+            else:
+                link = links[op.client.client_id]
+                links_settle(outcomes=[LinkOutcome(link=link, xero_id=op.contact_id,
+                                                   payload_hash=op.state_hash, snapshot=op.snapshot)])
+                self.record(op, op.action, op.message)
+        if harvest_failed:
+            links_settle(outcomes=harvest_failed)
+        for batch in chunks(to_xero):
+            self.batch_send(batch, operation="contacts.update")
+
+    def harvest_write(self, op: ContactOp) -> str:
+        """Xero's changes into Harvest (no batch API there: one call per client changed)."""
+        harvest = self.ctx.harvest
+        try:
+            if op.harvest_client_changes:
+                harvest.update_client(client_id=int(op.client.client_id), **op.harvest_client_changes)
+            if op.harvest_contact_changes and op.client.contact_id is not None:
+                harvest.update_contact(contact_id=op.client.contact_id, **op.harvest_contact_changes)
+        except AuthExpired:
+            raise
+        except ApiError as error:
+            return getattr(error, "api_message", "") or str(error)
+        return ""
+
+    def ledger_only(self, ops: list[ContactOp]) -> None:
+        """Snapshots that moved without a write (both sides changed alike, a review settled)."""
+        if not ops:
+            return
+        links = {link.harvest_id: link for link in SyncLink.objects.filter(
+            integration=self.integration, kind=KIND,
+            harvest_id__in=[op.client.client_id for op in ops])}
+        outcomes = []
+        for op in ops:
+            link = links.get(op.client.client_id)
+            if link is None:
+                continue
+            outcomes.append(LinkOutcome(link=link, xero_id=op.contact_id,
+                                        payload_hash=op.state_hash, snapshot=op.snapshot))
+            if op.action == LINK:
+                self.record(op, LINK, op.message)
+            else:
+                self.record(op, SKIP, op.message)
+        links_settle(outcomes=outcomes)
+
+
+def _sent_form(xero_now: dict[str, Any], op: ContactOp) -> dict[str, Any]:
+    """Xero's own answer for the fields sent, so its trimming never looks like a change later."""
+    sent_keys = {"Name": "name", "EmailAddress": "email", "FirstName": "first_name",
+                 "LastName": "last_name", "DefaultCurrency": "currency", "Addresses": "address"}
+    return {name: xero_now[name] for key, name in sent_keys.items() if key in op.xero_payload}

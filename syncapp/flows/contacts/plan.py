@@ -1,0 +1,248 @@
+"""What to do with each Harvest client (pure: records + rules + ledger -> operations)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from syncapp.flows.contacts.matching import ContactIndex, MatchRules, contact_match
+from syncapp.flows.contacts.merge import contact_merge
+from syncapp.flows.contacts.records import (
+    FIELD_LABELS,
+    FIELDS,
+    HARVEST_CONTACT_FIELDS,
+    HarvestSide,
+    XeroSide,
+    contact_reference,
+    value_to_xero,
+    xero_payload_fields,
+)
+from syncapp.models import Conflict
+from syncapp.services.ledger import payload_hash
+
+CREATE, LINK, UPDATE, CONFLICT, SKIP = "create", "link", "update", "conflict", "skip"
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    """The part of a SyncLink the planner reads."""
+
+    harvest_id: str
+    xero_id: str | None
+    state: str
+    snapshot: dict
+    payload_hash: str = ""
+
+
+@dataclass(frozen=True)
+class OpenConflict:
+    reason: str
+    fields: frozenset[str] = frozenset()  # fields waiting in review on a linked contact
+    status: str = Conflict.Status.OPEN
+
+
+@dataclass
+class ContactOp:
+    action: str
+    client: HarvestSide
+    contact_id: str | None = None
+    xero_payload: dict[str, Any] = field(default_factory=dict)  # empty: nothing to send to Xero
+    harvest_client_changes: dict[str, Any] = field(default_factory=dict)
+    harvest_contact_changes: dict[str, Any] = field(default_factory=dict)
+    snapshot: dict[str, Any] = field(default_factory=dict)
+    state_hash: str = ""
+    message: str = ""
+    conflict_reason: str = ""
+    conflict_candidates: list[dict[str, Any]] = field(default_factory=list)
+    restore: bool = False
+    ledger_changes: bool = False  # the ledger must be written even without a remote write
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.xero_payload or self.harvest_client_changes or self.harvest_contact_changes)
+
+
+@dataclass(frozen=True)
+class PlanInput:
+    clients: list[HarvestSide]
+    contacts: dict[str, XeroSide]
+    ledger: dict[str, LedgerView]  # harvest client id -> link
+    linked: dict[str, str]  # xero contact id -> harvest client id, for every client link
+    conflicts: dict[str, OpenConflict]  # harvest client id -> open or ignored conflict
+    rules: MatchRules
+    owners: dict[str, str]  # field -> "harvest" / "xero" / "review"
+
+
+def contacts_plan(data: PlanInput) -> list[ContactOp]:
+    index = ContactIndex(list(data.contacts.values()))
+    linked = dict(data.linked)
+    ops: list[ContactOp] = []
+    for client in sorted(data.clients, key=lambda c: int(c.client_id) if c.client_id.isdigit() else 0):
+        op = client_plan(client=client, data=data, index=index, linked=linked)
+        if op.action == LINK and op.contact_id:
+            linked[op.contact_id] = client.client_id  # one contact, one client, within a run too
+        ops.append(op)
+    return ops
+
+
+def client_plan(
+    *, client: HarvestSide, data: PlanInput, index: ContactIndex, linked: dict[str, str]
+) -> ContactOp:
+    link = data.ledger.get(client.client_id)
+    conflict = data.conflicts.get(client.client_id)
+    snapshot = (link.snapshot if link else {}) or {}
+    if conflict and conflict.status == Conflict.Status.IGNORED:
+        return ContactOp(SKIP, client, message="Ignored by finance in contact review.")
+    if link and link.xero_id and link.xero_id in data.contacts:
+        frozen = conflict.fields if conflict else frozenset()
+        return contact_update_plan(
+            client=client, contact=data.contacts[link.xero_id], link=link, data=data, frozen=frozen
+        )
+    if link and link.xero_id:
+        return ContactOp(
+            SKIP,
+            client,
+            contact_id=link.xero_id,
+            message="The linked Xero contact was not found in this read; retried next run.",
+        )
+    if conflict:
+        return ContactOp(SKIP, client, message="Waiting in contact review.")
+    if snapshot.get("force_create"):
+        return contact_create_plan(client=client, message="Finance chose to create a new contact.")
+    if not client.is_active:
+        return ContactOp(SKIP, client, message="Inactive in Harvest and never synced: not created.")
+    decision = contact_match(client=client, index=index, rules=data.rules, linked=linked)
+    if decision.outcome == "none":
+        return contact_create_plan(client=client, message="No matching contact in Xero.")
+    if decision.outcome == "link":
+        chosen = decision.chosen.contact
+        repaired = link is not None and link.state == "sending"
+        message = (
+            f"Found the contact an interrupted run created ({decision.detail})."
+            if repaired
+            else f"Linked to {chosen.name} ({decision.detail})."
+        )
+        op = contact_update_plan(
+            client=client,
+            contact=chosen,
+            link=LedgerView(client.client_id, chosen.contact_id, "pending", {}),
+            data=data,
+            restore=chosen.archived,
+        )
+        op.action, op.message, op.ledger_changes = LINK, message, True
+        return op
+    reason = {
+        "ambiguous": Conflict.Reason.AMBIGUOUS_MATCH,
+        "weak": Conflict.Reason.WEAK_MATCH,
+        "review": Conflict.Reason.REVIEW_POLICY,
+    }[decision.outcome]
+    return ContactOp(
+        CONFLICT,
+        client,
+        message=decision.detail,
+        conflict_reason=reason,
+        conflict_candidates=[c.as_json() for c in decision.candidates],
+    )
+
+
+def contact_create_payload(client: HarvestSide) -> dict[str, Any]:
+    values = {name: value_to_xero(name, value) for name, value in client.values().items()}
+    body = xero_payload_fields({k: v for k, v in values.items() if v and v != {}})
+    if body.get("Addresses") == [{"AddressType": "POBOX"}]:
+        del body["Addresses"]
+    body["ContactNumber"] = contact_reference(harvest_client_id=client.client_id)
+    return body
+
+
+def contact_create_plan(*, client: HarvestSide, message: str) -> ContactOp:
+    payload = contact_create_payload(client)
+    values = client.values()
+    snapshot = {
+        "harvest": values,
+        "xero": {name: value_to_xero(name, value) for name, value in values.items()},
+    }
+    return ContactOp(
+        CREATE,
+        client,
+        xero_payload=payload,
+        snapshot=snapshot,
+        state_hash=payload_hash(snapshot["xero"]),
+        message=message,
+        ledger_changes=True,
+    )
+
+
+def contact_update_plan(
+    *,
+    client: HarvestSide,
+    contact: XeroSide,
+    link: LedgerView,
+    data: PlanInput,
+    frozen: frozenset[str] = frozenset(),
+    restore: bool = False,
+) -> ContactOp:
+    snapshot = link.snapshot or {}
+    merged = contact_merge(
+        harvest=client.values(),
+        xero=contact.values(),
+        snapshot=snapshot,
+        owners=data.owners,
+        force=snapshot.get("force") or {},
+        frozen=frozen,
+    )
+    to_harvest = dict(merged.to_harvest)
+    if client.contact_id is None:
+        # No contact person in Harvest to carry these: keep Harvest's (empty) side as it is.
+        for name in HARVEST_CONTACT_FIELDS:
+            if name in to_harvest:
+                merged.snapshot["harvest"][name] = client.values()[name]
+                del to_harvest[name]
+    xero_changes = {k: v for k, v in merged.to_xero.items()}
+    payload: dict[str, Any] = {}
+    if xero_changes or restore or not contact.contact_number:
+        # Only what changed: Xero treats a Name sent by ContactID as a rename (and checks it
+        # against every other active contact's name).
+        payload = {"ContactID": contact.contact_id, **xero_payload_fields(
+            xero_changes, existing_addresses=contact.addresses_raw)}
+        if restore:
+            payload["ContactStatus"] = "ACTIVE"
+        if not contact.contact_number:
+            payload["ContactNumber"] = contact_reference(harvest_client_id=client.client_id)
+    new_state = merged.snapshot["xero"]
+    # Nothing is written when the state Xero should hold hashes like the state it holds.
+    if payload_hash(new_state) == payload_hash(contact.values()) and set(payload) <= {"ContactID"}:
+        payload = {}
+    new_snapshot = {"harvest": merged.snapshot["harvest"], "xero": new_state}
+    ledger_changes = new_snapshot != {k: snapshot.get(k) for k in ("harvest", "xero")} or bool(
+        snapshot.get("force")
+    )
+    op = ContactOp(
+        UPDATE if (payload or to_harvest) else SKIP,
+        client,
+        contact_id=contact.contact_id,
+        xero_payload=payload,
+        harvest_client_changes={k: v for k, v in to_harvest.items() if k not in HARVEST_CONTACT_FIELDS},
+        harvest_contact_changes={k: v for k, v in to_harvest.items() if k in HARVEST_CONTACT_FIELDS},
+        snapshot=new_snapshot,
+        state_hash=payload_hash(new_state),
+        restore=restore,
+        ledger_changes=ledger_changes,
+    )
+    sides = []
+    if payload:
+        labels = ", ".join(FIELD_LABELS[k] for k in FIELDS if k in xero_changes)
+        sides.append("Xero: " + (labels or ("restored" if restore else "reference")))
+    if to_harvest:
+        sides.append("Harvest: " + ", ".join(FIELD_LABELS[k] for k in FIELDS if k in to_harvest))
+    op.message = ("Updated " + "; ".join(sides)) if sides else "Unchanged."
+    if merged.diverged and not frozen:
+        op.conflict_reason = Conflict.Reason.FIELD_DIVERGED
+        op.conflict_candidates = [
+            {**d, "contact_id": contact.contact_id, "contact_name": contact.name,
+             "label": FIELD_LABELS[d["field"]]}
+            for d in merged.diverged
+        ]
+        op.message += "; changed differently on both sides: " + ", ".join(
+            FIELD_LABELS[d["field"]] for d in merged.diverged
+        )
+    return op

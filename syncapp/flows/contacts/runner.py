@@ -1,0 +1,180 @@
+"""`contacts_run`: read what changed on both sides (cursors), plan, apply, move the cursors.
+
+Reads: Harvest clients and contact people with `updated_since`, Xero contacts with
+`If-Modified-Since` (archived ones included, so archiving in Xero is seen and archived twins are
+candidates). When a client has to be matched, Xero's whole contact list is read once, because a
+match can be any contact. Cursors move only after a run that got through, to the newest
+timestamp each side reported (never our clock: the two systems' clocks are not ours).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from mappings.models import ContactMatchRule
+from mappings.models.contacts import FieldOwner
+from syncapp.flows.base import FlowContext
+from syncapp.flows.contacts.apply import ContactsApply, chunks
+from syncapp.flows.contacts.matching import MatchRules
+from syncapp.flows.contacts.plan import LedgerView, OpenConflict, PlanInput, contacts_plan
+from syncapp.flows.contacts.records import (
+    FIELD_OWNER_ATTR,
+    FIELDS,
+    HarvestSide,
+    xero_side_from_contact,
+)
+from syncapp.models import Conflict, Cursor, Integration, SyncKind, SyncLink
+
+STREAMS = ("harvest.clients", "harvest.contacts", "xero.contacts")
+RETRY_STATES = (SyncLink.State.SENDING, SyncLink.State.FAILED, SyncLink.State.PENDING)
+
+
+def contact_rules_for(*, integration: Integration) -> tuple[MatchRules, dict[str, str]]:
+    rule = ContactMatchRule.objects.filter(integration=integration).first() or ContactMatchRule()
+    auto = rule.auto_link and (
+        integration.contact_match_policy == Integration.ContactMatchPolicy.AUTO_LINK
+    )
+    rules = MatchRules(
+        match_on_reference=rule.match_on_reference,
+        match_on_email=rule.match_on_email,
+        match_on_name=rule.match_on_name,
+        auto_link=auto,
+        name_similarity_threshold=float(rule.name_similarity_threshold),
+    )
+    owners = {name: getattr(rule, FIELD_OWNER_ATTR[name]) or FieldOwner.REVIEW for name in FIELDS}
+    return rules, owners
+
+
+def cursors_load(*, integration: Integration) -> dict[str, datetime | None]:
+    values = dict(
+        Cursor.objects.filter(integration=integration, stream__in=STREAMS).values_list("stream", "value")
+    )
+    return {s: datetime.fromisoformat(values[s]) if values.get(s) else None for s in STREAMS}
+
+
+def cursors_save(*, integration: Integration, seen: dict[str, datetime | None]) -> None:
+    rows = [Cursor(integration=integration, stream=s, value=v.isoformat()) for s, v in seen.items() if v]
+    if rows:
+        Cursor.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["integration", "stream"],
+            update_fields=["value", "updated_at"],
+        )
+
+
+def _newest(current: datetime | None, *stamps: datetime | None) -> datetime | None:
+    found = [s for s in (current, *stamps) if s is not None]
+    return max(found) if found else None
+
+
+def contacts_run(ctx: FlowContext) -> None:
+    integration = ctx.integration
+    rules, owners = contact_rules_for(integration=integration)
+    cursors = cursors_load(integration=integration)
+    seen = dict(cursors)
+
+    # Harvest: what changed since the last run.
+    clients = {str(c.id): c for c in ctx.harvest.iter_clients(updated_since=cursors["harvest.clients"])}
+    people = list(ctx.harvest.iter_contacts(updated_since=cursors["harvest.contacts"]))
+    people_complete = cursors["harvest.contacts"] is None
+    seen["harvest.clients"] = _newest(seen["harvest.clients"], *(c.updated_at for c in clients.values()))
+    seen["harvest.contacts"] = _newest(seen["harvest.contacts"], *(p.updated_at for p in people))
+
+    ledger = {
+        link.harvest_id: link
+        for link in SyncLink.objects.filter(integration=integration, kind=SyncKind.CLIENT,
+                                            harvest_id__isnull=False)
+    }
+    conflicts = conflicts_load(integration=integration)
+    affected = set(clients) | {str(p.client.id) for p in people if p.client}
+    affected |= {h for h, link in ledger.items()
+                 if link.state in RETRY_STATES or (link.snapshot or {}).get("force")
+                 or (link.snapshot or {}).get("force_create")}
+
+    # Xero: everything when something has to be matched, else what changed.
+    unlinked = {
+        h for h in affected
+        if not (ledger.get(h) and ledger[h].xero_id)
+        and (h not in clients or clients[h].is_active or h in ledger)
+    }
+    full_xero = cursors["xero.contacts"] is None or bool(unlinked - set(conflicts))
+    read = list(ctx.xero.contacts_iter(
+        modified_since=None if full_xero else cursors["xero.contacts"], include_archived=True))
+    contacts = {c.contact_id: xero_side_from_contact(c) for c in read}
+    since = cursors["xero.contacts"]
+    changed = [c for c in read if since is None or (c.updated and c.updated > since)]
+    seen["xero.contacts"] = _newest(seen["xero.contacts"], *(c.updated for c in read))
+    by_xero = {link.xero_id: h for h, link in ledger.items() if link.xero_id}
+    affected |= {by_xero[c.contact_id] for c in changed if c.contact_id in by_xero}
+
+    # Fill in what the deltas did not carry.
+    if affected - set(clients):
+        clients = {str(c.id): c for c in ctx.harvest.iter_clients()}
+    if affected and not people_complete:
+        people = list(ctx.harvest.iter_contacts())
+    missing = sorted({ledger[h].xero_id for h in affected
+                      if h in ledger and ledger[h].xero_id and ledger[h].xero_id not in contacts})
+    for ids in chunks(missing):
+        for c in ctx.xero.contacts_iter(ids=ids, include_archived=True):
+            contacts[c.contact_id] = xero_side_from_contact(c)
+
+    primary = {}
+    for person in sorted(people, key=lambda p: p.id):
+        if person.client:
+            primary.setdefault(str(person.client.id), person)
+    sides = [harvest_side(clients[h], primary.get(h)) for h in sorted(affected) if h in clients]
+    ops = contacts_plan(PlanInput(
+        clients=sides,
+        contacts=contacts,
+        ledger={h: LedgerView(h, link.xero_id, link.state, link.snapshot or {}, link.payload_hash)
+                for h, link in ledger.items()},
+        linked=by_xero,
+        conflicts=conflicts,
+        rules=rules,
+        owners=owners,
+    ))
+    ctx.recorder.set_total(len(ops))
+    ContactsApply(ctx=ctx, contacts=contacts).run(ops)
+    ctx.recorder.flush()
+    extra = ctx.recorder.summary.extra
+    extra["clients_considered"] = len(ops)
+    extra["xero_contacts_read"] = len(read)
+    extra["full_xero_read"] = full_xero
+    extra["open_conflicts"] = Conflict.objects.filter(
+        integration=integration, kind=SyncKind.CLIENT, status=Conflict.Status.OPEN
+    ).count()
+    if not ctx.dry_run:
+        cursors_save(integration=integration, seen=seen)
+
+
+def conflicts_load(*, integration: Integration) -> dict[str, OpenConflict]:
+    out: dict[str, OpenConflict] = {}
+    rows = Conflict.objects.filter(
+        integration=integration,
+        kind=SyncKind.CLIENT,
+        status__in=(Conflict.Status.OPEN, Conflict.Status.IGNORED),
+    ).order_by("created_at")
+    for conflict in rows:
+        fields = frozenset(
+            c.get("field") for c in conflict.candidates or [] if isinstance(c, dict) and c.get("field")
+        )
+        out[conflict.harvest_id] = OpenConflict(conflict.reason, fields, conflict.status)
+    return out
+
+
+def harvest_side(client, person) -> HarvestSide:
+    return HarvestSide(
+        client_id=str(client.id),
+        name=client.name,
+        email=person.email if person else "",
+        first_name=person.first_name if person else "",
+        last_name=person.last_name if person else "",
+        address=client.address,
+        currency=client.currency,
+        is_active=client.is_active,
+        contact_id=person.id if person else None,
+        updated_at=client.updated_at.isoformat() if client.updated_at else "",
+    )
+
+
