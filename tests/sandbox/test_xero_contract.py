@@ -25,7 +25,7 @@ SERVED = {
     ("GET", "/Accounts"), ("PUT", "/Accounts"), ("GET", "/Accounts/{id}"), ("POST", "/Accounts/{id}"),
     ("GET", "/TaxRates"), ("GET", "/TaxRates/TAX001"),
     ("GET", "/Currencies"), ("PUT", "/Currencies"),
-    ("GET", "/TrackingCategories"), ("GET", "/TrackingCategories/{id}"),
+    ("GET", "/TrackingCategories"), ("GET", "/TrackingCategories/{id}"), ("GET", "/Items"), ("GET", "/Items/{id}"),
     ("GET", "/Contacts"), ("PUT", "/Contacts"), ("POST", "/Contacts"), ("GET", "/Contacts/{id}"),
     ("POST", "/Contacts/{id}"), ("GET", "/Contacts/{id}/History"), ("PUT", "/Contacts/{id}/History"),
     ("GET", "/Contacts/{id}/Attachments"), ("PUT", "/Contacts/{id}/Attachments/card.txt"),
@@ -106,6 +106,8 @@ def test_every_served_endpoint_honours_the_contract(walk):
     ok("PUT", "/Currencies", json={"Code": "CAD"})
     categories = ok("GET", "/TrackingCategories", params={"includeArchived": "true"}).json()["TrackingCategories"]
     ok("GET", f"/TrackingCategories/{categories[0]['TrackingCategoryID']}")
+    items = ok("GET", "/Items", params={"where": 'IsSold==true', "order": "Code"}).json()["Items"]
+    ok("GET", f"/Items/{items[0]['ItemID']}")
 
     # Contacts
     ok("GET", "/Contacts", params={"where": 'ContactStatus=="ACTIVE"', "order": "Name", "page": 1, "pageSize": 5,
@@ -135,7 +137,8 @@ def test_every_served_endpoint_honours_the_contract(walk):
                  json={"Invoices": [invoice_body(cid, Reference="walk", SentToContact=True, LineItems=[
                      {"Description": "Hours", "Quantity": 7.5, "UnitAmount": 152.3333, "AccountCode": "210",
                       "TaxType": "TAX002", "DiscountRate": 12.5,
-                      "Tracking": [{"Name": "Department", "Option": "Design"}]}])]}).json()["Invoices"][0]
+                      "Tracking": [{"Name": "Department", "Option": "Design"}]},
+                     {"ItemCode": "SERVICE", "Quantity": 2}])]}).json()["Invoices"][0]
     iid = created["InvoiceID"]
     ok("PUT", "/Invoices", headers={"Idempotency-Key": "walk-1"}, json={"Invoices": [invoice_body(cid)]})
     bad("PUT", "/Invoices", json={"Invoices": [invoice_body(cid, CurrencyCode="JPY")]})

@@ -131,3 +131,21 @@ def test_organisation_actions_gate_invoice_creation(xero, xstate, customer):
     assert approved["ValidationErrors"][0]["Message"] == (
         "This organisation is not allowed to perform the action CreateApprovedInvoice.")
     assert draft["StatusAttributeString"] == "OK"
+
+
+def test_items_fill_lines_and_unknown_codes_fail(xero, xraw, customer):
+    items = xero.get(f"{API}/Items").json()["Items"]
+    assert {i["Code"] for i in items} == {"SERVICE", "PRODUCT", "EXPENSE"}
+    body = invoice_body(customer, LineItems=[{"ItemCode": "SERVICE", "Quantity": 2},
+                                             {"ItemCode": "EXPENSE", "Description": "Taxi", "UnitAmount": 30}])
+    lines = xero.put(f"{API}/Invoices", json={"Invoices": [body]}).json()["Invoices"][0]["LineItems"]
+    service, expense = lines
+    assert (service["Description"], money(service["UnitAmount"]), service["AccountCode"], service["TaxType"]) == (
+        "Consulting and design services", Decimal("165.00"), "210", "TAX001")
+    assert service["Item"]["Code"] == "SERVICE"
+    assert (expense["Description"], expense["AccountCode"], expense["TaxType"]) == ("Taxi", "230", "NONE")
+    bad = invoice_body(customer, LineItems=[{"ItemCode": "NOPE", "Quantity": 1, "UnitAmount": 1}])
+    response = xero.put(f"{API}/Invoices", params={"summarizeErrors": "false"}, json={"Invoices": [bad]})
+    assert response.json()["Invoices"][0]["ValidationErrors"][0]["Message"] == "Item code 'NOPE' is not valid."
+    # Xero also answers an item code in the path (the contract only describes the id).
+    assert xraw.get(f"{API}/Items/service", headers=xero.headers).json()["Items"][0]["Code"] == "SERVICE"

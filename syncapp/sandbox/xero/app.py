@@ -37,7 +37,7 @@ _READ = frozenset({"GET", "HEAD"})
 ENDPOINTS = {
     name.lower(): name
     for name in (
-        "Organisation", "Accounts", "TaxRates", "Currencies", "TrackingCategories", "Contacts",
+        "Organisation", "Accounts", "TaxRates", "Currencies", "TrackingCategories", "Items", "Contacts",
         "Invoices", "CreditNotes", "Payments", "ManualJournals", "BankTransactions",
     )
 }
@@ -226,6 +226,8 @@ _TABLE = {
     ("Currencies", "PUT", 0): routes_settings.currency_add,
     ("TrackingCategories", "GET", 0): routes_settings.tracking_list,
     ("TrackingCategories", "GET", 1): routes_settings.tracking_get,
+    ("Items", "GET", 0): routes_settings.items_list,
+    ("Items", "GET", 1): routes_settings.item_get,
     ("Contacts", "GET", 0): routes_contacts.contacts_list,
     ("Contacts", "PUT", 0): lambda rc: routes_contacts.contacts_write(rc, create_only=True),
     ("Contacts", "POST", 0): lambda rc: routes_contacts.contacts_write(rc, create_only=False),

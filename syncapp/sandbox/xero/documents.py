@@ -156,6 +156,7 @@ def doc_prepare(
             require_accounts=status == "AUTHORISED",
             unitdp=ctx.unitdp,
             existing={line["LineItemID"]: line for line in record.get("LineItems", [])},
+            sales=doc_type in ("ACCREC", "ACCRECCREDIT"),
         )
         errors.extend(built.errors)
         if built.totals is not None:
@@ -210,7 +211,7 @@ def _echo(kind: DocKind, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _line_as_input(line: dict[str, Any]) -> dict[str, Any]:
-    data = {k: v for k, v in line.items() if k not in ("LineAmount", "TaxAmount")}
+    data = {k: v for k, v in line.items() if k not in ("LineAmount", "TaxAmount", "Item")}
     if line.get("TaxType") == "NONE":
         data.pop("TaxType")
     return data

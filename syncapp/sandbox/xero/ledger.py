@@ -169,7 +169,7 @@ def bank_transaction_prepare(
         built = lines_build(
             state, raw_lines=raw.get("LineItems"), line_amount_types=lat, allow_discounts=False,
             discount_message="Discounts may not be applied to bank transactions.",
-            require_accounts=True, unitdp=ctx.unitdp,
+            require_accounts=True, unitdp=ctx.unitdp, sales=tx_type == "RECEIVE",
         )
         errors.extend(built.errors)
         if built.totals is not None:

@@ -48,6 +48,23 @@ def _decimal(raw: Any, name: str, errors: list[str]) -> Decimal | None:
         return None
 
 
+def _item_defaults(raw: dict[str, Any], item: dict[str, Any], *, sales: bool) -> dict[str, Any]:
+    """An item fills what the line leaves out: description, price, account, tax type
+    (https://developer.xero.com/documentation/api/accounting/items)."""
+    details = item.get("SalesDetails" if sales else "PurchaseDetails") or {}
+    filled = dict(raw)
+    description = item.get("Description" if sales else "PurchaseDescription")
+    if not filled.get("Description") and description:
+        filled["Description"] = description
+    if filled.get("UnitAmount") is None and filled.get("LineAmount") is None and details.get("UnitPrice") is not None:
+        filled["UnitAmount"] = details["UnitPrice"]
+    if not filled.get("AccountCode") and not filled.get("AccountID") and details.get("AccountCode"):
+        filled["AccountCode"] = details["AccountCode"]
+    if not filled.get("TaxType") and details.get("TaxType"):
+        filled["TaxType"] = details["TaxType"]
+    return filled
+
+
 def lines_build(
     state: XeroState,
     *,
@@ -58,6 +75,7 @@ def lines_build(
     require_accounts: bool,
     unitdp: int,
     existing: dict[str, dict[str, Any]] | None = None,
+    sales: bool = True,
 ) -> BuiltLines:
     """Validate and compute every line; `existing` maps LineItemID -> stored line (updates)."""
     built = BuiltLines()
@@ -77,8 +95,16 @@ def lines_build(
         line_id = str(line_id).lower() if line_id else None
         if line_id and existing is not None and line_id not in existing:
             line_id = None
-        description = raw.get("Description")
+        item = None
         item_code = raw.get("ItemCode")
+        if item_code:
+            item_id = state.item_by_code.get(str(item_code).strip().upper())
+            item = state.items.get(item_id) if item_id else None
+            if item is None:
+                line_errors.append(f"Item code '{item_code}' is not valid.")
+            else:
+                raw = _item_defaults(raw, item, sales=sales)
+        description = raw.get("Description")
         if not (description and str(description).strip()) and not item_code:
             line_errors.append("The description field is mandatory for each line item.")
         quantity = _decimal(raw.get("Quantity"), "quantity", line_errors)
@@ -135,8 +161,9 @@ def lines_build(
         if account is not None:
             line["AccountCode"] = account.get("Code")
             line["AccountID"] = account["AccountID"]
-        if item_code:
-            line["ItemCode"] = str(item_code)
+        if item is not None:
+            line["ItemCode"] = item["Code"]
+            line["Item"] = {"ItemID": item["ItemID"], "Name": item.get("Name", ""), "Code": item["Code"]}
         if discount_rate:
             line["DiscountRate"] = discount_rate
         if discount_amount:

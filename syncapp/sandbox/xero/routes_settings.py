@@ -182,3 +182,18 @@ def tracking_get(rc: RequestContext, category_id: str) -> Response:
     if category is None:
         raise not_found()
     return rc.envelope("TrackingCategories", [_tracking_json(category, include_archived=True)])
+
+
+def items_list(rc: RequestContext) -> Response:
+    selected, _ = listing(rc, records=rc.state.items.values(), getter=field_getter, pageable=False)
+    return rc.envelope("Items", [settings_json(i) for i in selected])
+
+
+def item_get(rc: RequestContext, ref: str) -> Response:
+    item = rc.state.items.get(ref.lower())
+    if item is None:
+        key = rc.state.item_by_code.get(ref.strip().upper())
+        item = rc.state.items.get(key) if key else None
+    if item is None:
+        raise not_found()
+    return rc.envelope("Items", [settings_json(item)])

@@ -20,6 +20,8 @@ _BY_ENDPOINT = {
     "taxrates": ("accounting.settings",),
     "currencies": ("accounting.settings",),
     "trackingcategories": ("accounting.settings",),
+    # Items answer to either scope.
+    "items": ("accounting.settings", "accounting.invoices", "accounting.transactions"),
 }
 _ATTACHMENTS = ("accounting.attachments",)
 

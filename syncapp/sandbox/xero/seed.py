@@ -75,6 +75,13 @@ TRACKING = [
     ("Region", ["North America", "Europe", "United Kingdom"], []),
 ]
 
+# Harvest invoice line kinds (Service, Product, Expense) as Xero items.
+ITEMS = [
+    ("SERVICE", "Professional services", "Consulting and design services", "165.00", "210", "TAX001"),
+    ("PRODUCT", "Products", "Licences and products", None, "200", "TAX001"),
+    ("EXPENSE", "Reimbursable expenses", "Expenses re-billed at cost", None, "230", "NONE"),
+]
+
 SUPPLIERS = [
     ("Amazon Web Services", "aws-billing@example.com", "USD"),
     ("Office Depot", "orders@officedepot.example.com", "USD"),
@@ -184,6 +191,17 @@ def _settings(xero: XeroState, *, created: datetime) -> None:
             account["BankAccountType"] = "BANK"
         xero.accounts[account_id] = account
         xero.account_by_code[code] = account_id
+    for code, name, description, price, account, tax_type in ITEMS:
+        item_id = xero.new_id("item")
+        sales = {"AccountCode": account, "TaxType": tax_type}
+        if price is not None:
+            sales["UnitPrice"] = _D(price)
+        xero.items[item_id] = {
+            "ItemID": item_id, "Code": code, "Name": name, "Description": description, "IsSold": True,
+            "IsPurchased": False, "IsTrackedAsInventory": False, "SalesDetails": sales,
+            "UpdatedDateUTC": created,
+        }
+        xero.item_by_code[code] = item_id
     for name, options, archived in TRACKING:
         category_id = xero.new_id("tracking")
         xero.tracking[category_id] = {

@@ -87,6 +87,8 @@ def line_json(line: dict[str, Any]) -> dict[str, Any]:
     for name in ("AccountCode", "AccountID", "ItemCode"):
         if line.get(name):
             data[name] = line[name]
+    if line.get("Item"):
+        data["Item"] = dict(line["Item"])
     for name in ("DiscountRate", "DiscountAmount"):
         if line.get(name) is not None:
             data[name] = money_json(line[name])

@@ -29,6 +29,8 @@ class XeroState:
     account_by_code: dict[str, str] = field(default_factory=dict)
     tax_rates: dict[str, dict[str, Any]] = field(default_factory=dict)
     tracking: dict[str, dict[str, Any]] = field(default_factory=dict)
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    item_by_code: dict[str, str] = field(default_factory=dict)
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Lower-cased trimmed name -> ContactID, ACTIVE contacts only (Xero's unique-name rule).
     contact_by_name: dict[str, str] = field(default_factory=dict)
@@ -106,7 +108,7 @@ class XeroState:
 
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in (
-            "accounts", "tax_rates", "currencies", "tracking", "contacts", "invoices", "payments",
+            "accounts", "tax_rates", "currencies", "tracking", "items", "contacts", "invoices", "payments",
             "credit_notes", "manual_journals", "bank_transactions",
         )}
 
