@@ -167,6 +167,11 @@ HARVEST_CLIENT_ID = env.str("HARVEST_CLIENT_ID", default="")
 HARVEST_CLIENT_SECRET = env.str("HARVEST_CLIENT_SECRET", default="")
 XERO_CLIENT_ID = env.str("XERO_CLIENT_ID", default="")
 XERO_CLIENT_SECRET = env.str("XERO_CLIENT_SECRET", default="")
+# Empty: the granular scopes Xero requires of apps created from March 2026 (providers.xero.oauth).
+XERO_SCOPES = env.list("XERO_SCOPES", default=[])
+# Empty: built from the request (must equal what the vendor app has registered).
+XERO_REDIRECT_URI = env.str("XERO_REDIRECT_URI", default="")
+HARVEST_REDIRECT_URI = env.str("HARVEST_REDIRECT_URI", default="")
 # Xero webhook signing key (developer.xero.com > your app > Webhooks); per-integration keys win.
 XERO_WEBHOOK_KEY = env.str("XERO_WEBHOOK_KEY", default="")
 HXSYNC_SPECS_DIR = env.str("HXSYNC_SPECS_DIR", default=str(BASE_DIR.parent / "shared" / "specs"))

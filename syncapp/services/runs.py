@@ -8,6 +8,8 @@ from django_q.tasks import async_task
 
 from syncapp import engine
 from syncapp.models import Integration, SyncRun
+from syncapp.providers.errors import AuthExpired, Forbidden
+from syncapp.services.connections import connection_auth_lost
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,10 @@ def sync_run_execute(*, run_id: int, **client_options) -> SyncRun | None:
         counters = engine.run_flows(run=run, **client_options)
     except engine.RunBlocked as exc:
         return sync_run_finish(run=run, status=SyncRun.Status.FAILED, error=str(exc))
+    except (AuthExpired, Forbidden) as exc:
+        # Retrying cannot help: the connection is marked for reconnecting and the run says how.
+        error = connection_auth_lost(integration=run.integration, provider=exc.provider, error=exc)
+        return sync_run_finish(run=run, status=SyncRun.Status.FAILED, error=error)
     except Exception as exc:
         logger.exception("sync run %s failed", run.pk)
         error = f"Unexpected error: {type(exc).__name__}: {exc}. The technical details are in the worker log."

@@ -155,3 +155,21 @@ def test_failed_run_page_shows_the_error(client, admin_user):
     assert "No Xero connection." in page.content.decode()
     progress = client.get(reverse("syncapp:run-progress", args=[run.pk])).json()
     assert progress["status"] == "failed" and progress["finished"] is True
+
+
+def xero_refuses_flow(ctx):
+    from syncapp.providers.errors import AuthExpired
+
+    raise AuthExpired("token revoked", provider="xero", status=401, api_message="token revoked")
+
+
+def test_refused_access_marks_the_connection_and_says_what_to_do(monkeypatch):
+    integration = connected_integration()
+    run = SyncRun.objects.create(integration=integration)
+    use_flow(monkeypatch, "invoices", xero_refuses_flow)
+    sync_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.FAILED
+    assert "Reconnect to Xero" in run.error
+    xero = Connection.objects.get(integration=integration, provider="xero")
+    assert xero.status == Connection.Status.NEEDS_REAUTH
