@@ -9,6 +9,9 @@ from django_q.models import Schedule
 # (name, task function, minutes between runs). Flows add their entries here.
 SCHEDULES: list[tuple[str, str, int]] = []
 
+# Xero -> Harvest payments fallback poll (issue 8); decides per integration whether it is due.
+SCHEDULES.append(("hxsync: payments fallback poll", "syncapp.tasks.payments_poll_task", 1))
+
 
 def schedules_ensure() -> list[str]:
     names = []

@@ -6,3 +6,16 @@ from syncapp.services.runs import sync_run_execute
 def sync_run_task(run_id: int) -> str | None:
     run = sync_run_execute(run_id=run_id)
     return run.status if run else None
+
+
+def webhook_events_task(event_ids: list[int]) -> dict:
+    from syncapp.flows.payments.webhooks import webhook_events_process
+
+    return webhook_events_process(event_ids=event_ids)
+
+
+def payments_poll_task() -> list[int]:
+    """The fallback poll: a payments run for every active integration (none if one is queued)."""
+    from syncapp.flows.payments.schedule import payments_poll_request
+
+    return payments_poll_request()

@@ -17,3 +17,8 @@ urlpatterns += [
     path("oauth/harvest/callback", oauth_views.harvest_callback, name="oauth-harvest-callback"),
     path("oauth/<str:provider>/choose/", oauth_views.oauth_choose, name="oauth-choose"),
 ]
+
+# Xero webhooks (issue 8): signed by Xero, so no login and no CSRF token.
+from syncapp import webhook_views  # noqa: E402
+
+urlpatterns += [path("webhooks/xero/", webhook_views.xero_webhook, name="xero-webhook")]
