@@ -242,3 +242,30 @@ def test_insufficient_scope_answers_401(anon, xstate):
     assert refused.status_code == 401
     assert refused.json()["Detail"] == "AuthorizationUnsuccessful"
     assert 'insufficient_scope' in refused.headers["WWW-Authenticate"]
+
+
+def test_discovery_and_jwks_verify_the_id_token(anon):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    config = anon.get("/identity.xero.com/.well-known/openid-configuration").json()
+    assert config["issuer"] == "https://identity.xero.com"
+    assert config["token_endpoint"] == "http://sandbox/identity.xero.com/connect/token"
+    assert config["authorization_endpoint"] == "http://sandbox/login.xero.com/identity/connect/authorize"
+    assert config["code_challenge_methods_supported"] == ["S256"]
+    keys = anon.get(urlsplit(config["jwks_uri"]).path).json()["keys"]
+    tokens = exchange(anon, consent(anon)["code"][0]).json()
+    for token in (tokens["id_token"], tokens["access_token"]):
+        header_b64, payload_b64, signature_b64 = token.split(".")
+        header = json.loads(base64.urlsafe_b64decode(header_b64 + "=" * (-len(header_b64) % 4)))
+        key = next(k for k in keys if k["kid"] == header["kid"])
+        assert header["alg"] == "RS256"
+
+        def number(value: str) -> int:
+            return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
+
+        public = rsa.RSAPublicNumbers(number(key["e"]), number(key["n"])).public_key()
+        signature = base64.urlsafe_b64decode(signature_b64 + "=" * (-len(signature_b64) % 4))
+        public.verify(signature, f"{header_b64}.{payload_b64}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    claims = jwt_claims(tokens["id_token"])
+    assert claims["iss"] == config["issuer"] and claims["aud"] == PKCE_CLIENT_ID

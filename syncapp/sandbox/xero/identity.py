@@ -7,8 +7,7 @@ As Xero documents (https://developer.xero.com/documentation/guides/oauth2/auth-f
   lost answer again (`XeroState.refresh_grace_seconds`); unused refresh tokens expire after 60 days;
 - PKCE uses `code_challenge_method=S256`;
 - a tenant the user disconnected (DELETE /connections/{id}) answers 403 to the app.
-Tokens are JWT-shaped (Xero's are JWTs and some SDKs read their claims); they are signed with
-HS256 and a per-sandbox secret instead of Xero's RS256 key.
+Tokens are RS256 JWTs like Xero's, signed with the sandbox's own key (published by jwks.py).
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,12 +22,12 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import urlsplit
 
+from syncapp.sandbox.xero.jwks import ISSUER, jwt_sign
 from syncapp.sandbox.xero.state import XeroState
 
 ACCESS_TOKEN_SECONDS = 30 * 60
 CODE_SECONDS = 5 * 60
 REFRESH_TOKEN_SECONDS = 60 * 24 * 3600
-ISSUER = "https://identity.xero.com"
 
 
 class OAuthError(Exception):
@@ -53,12 +51,7 @@ def _b64url(data: bytes) -> str:
 
 
 def _jwt(state: XeroState, claims: dict[str, Any]) -> str:
-    secret = state.jwt_secret
-    header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
-    signing_input = f"{header}.{payload}".encode()
-    signature = _b64url(hmac.new(secret.encode(), signing_input, hashlib.sha256).digest())
-    return f"{header}.{payload}.{signature}"
+    return jwt_sign(state, claims)
 
 
 def pkce_challenge(verifier: str) -> str:

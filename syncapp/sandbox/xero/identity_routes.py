@@ -20,11 +20,13 @@ from syncapp.sandbox.xero.identity import (
     token_exchange,
     token_revoke,
 )
+from syncapp.sandbox.xero.jwks import jwk_public, openid_configuration
 from syncapp.sandbox.xero.state import XeroState
 
 AUTHORIZE_PATH = "/login.xero.com/identity/connect/authorize"
 TOKEN_PATH = "/identity.xero.com/connect/token"
 REVOKE_PATH = "/identity.xero.com/connect/revocation"
+DISCOVERY_PATH = "/identity.xero.com/.well-known/openid-configuration"
 _AUTHORIZE_FIELDS = ("response_type", "client_id", "redirect_uri", "scope", "state",
                      "code_challenge", "code_challenge_method")
 
@@ -52,6 +54,10 @@ def dispatch(request: Request, state: XeroState, now: datetime) -> Response:
         return token(request, state, now)
     if path == REVOKE_PATH and request.method == "POST":
         return revoke(request, state)
+    if path == DISCOVERY_PATH and request.method == "GET":
+        return _json(openid_configuration(base_url=request.host_url.rstrip("/")))
+    if path == DISCOVERY_PATH + "/jwks" and request.method == "GET":
+        return _json({"keys": [jwk_public(state)]})
     return Response(status=404)
 
 

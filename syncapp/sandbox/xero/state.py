@@ -8,7 +8,6 @@ document dates, aware `datetime` stamps); `serialize.py` turns them into Xero's 
 from __future__ import annotations
 
 import hashlib
-import secrets
 import threading
 import uuid
 from dataclasses import MISSING, dataclass, field, fields
@@ -60,7 +59,8 @@ class XeroState:
     refresh_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     connections: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
-    jwt_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+    # RS256 key for tokens (PEM, made on first use; see jwks.py).
+    signing_key_pem: bytes = b""
     # Xero's retry window for a refresh whose answer was lost; 0 = strict rotation.
     refresh_grace_seconds: int = 1800
     # Webhooks: subscription (key, url, status), outbox of undelivered events, delivery log.
