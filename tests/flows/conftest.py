@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -44,7 +46,10 @@ def sandbox() -> Sandbox:
     return sandbox_build()
 
 
-def sandbox_integration_create(sandbox: Sandbox, *, name: str = "Sandbox agency") -> Integration:
+def sandbox_integration_create(
+    sandbox: Sandbox, *, name: str = "Sandbox agency", base_url: str = SANDBOX_URL
+) -> Integration:
+    """An integration whose connections use the sandbox's ready credentials (no OAuth dance)."""
     harvest, xero = sandbox.credentials["harvest"], sandbox.credentials["xero"]
     app = xero["oauth_apps"][0]
     integration = Integration.objects.create(name=name, default_account_code="200")
@@ -55,7 +60,7 @@ def sandbox_integration_create(sandbox: Sandbox, *, name: str = "Sandbox agency"
         account_id=str(harvest["account_id"]),
         account_name="Sandbox Harvest",
         access_token=harvest["personal_access_token"],
-        base_url=SANDBOX_URL,
+        base_url=base_url,
     )
     Connection.objects.create(
         integration=integration,
@@ -68,7 +73,7 @@ def sandbox_integration_create(sandbox: Sandbox, *, name: str = "Sandbox agency"
         token_expires_at=timezone.now() + timedelta(seconds=int(xero["expires_in"] or 1800)),
         client_id=app["client_id"],
         client_secret=app["client_secret"],
-        base_url=SANDBOX_URL,
+        base_url=base_url,
     )
     return integration
 
@@ -86,3 +91,18 @@ def flow_run(
         integration=integration, flow=flow, trigger=SyncRun.Trigger.COMMAND, dry_run=dry_run
     )
     return sync_run_execute(run_id=run.pk, transport=sandbox.transport, **options)
+
+
+@contextmanager
+def sandbox_served(sandbox: Sandbox):
+    """Serve the sandbox on a free loopback port, for clients in other processes; yields its URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, sandbox.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -93,7 +93,7 @@ def use_flow(monkeypatch, name, runner):
 def test_run_goes_queued_running_succeeded(monkeypatch):
     SEEN_STATUSES.clear()
     integration = connected_integration()
-    run = SyncRun.objects.create(integration=integration)
+    run = SyncRun.objects.create(integration=integration, flow="contacts")
     use_flow(monkeypatch, "contacts", fake_contacts_flow)
     sync_run_execute(run_id=run.pk)
     run.refresh_from_db()
@@ -108,7 +108,7 @@ def test_run_goes_queued_running_succeeded(monkeypatch):
 
 
 def test_a_failing_flow_fails_the_run_and_keeps_the_error(monkeypatch):
-    run = SyncRun.objects.create(integration=connected_integration())
+    run = SyncRun.objects.create(integration=connected_integration(), flow="invoices")
     use_flow(monkeypatch, "invoices", broken_invoices_flow)
     sync_run_execute(run_id=run.pk)
     run.refresh_from_db()
@@ -139,7 +139,7 @@ def test_connection_needing_reauth_blocks_the_run():
 
 def test_running_the_task_twice_runs_the_flows_once(monkeypatch):
     SEEN_STATUSES.clear()
-    run = SyncRun.objects.create(integration=connected_integration())
+    run = SyncRun.objects.create(integration=connected_integration(), flow="contacts")
     use_flow(monkeypatch, "contacts", fake_contacts_flow)
     sync_run_execute(run_id=run.pk)
     assert sync_run_execute(run_id=run.pk) is None
@@ -165,7 +165,7 @@ def xero_refuses_flow(ctx):
 
 def test_refused_access_marks_the_connection_and_says_what_to_do(monkeypatch):
     integration = connected_integration()
-    run = SyncRun.objects.create(integration=integration)
+    run = SyncRun.objects.create(integration=integration, flow="invoices")
     use_flow(monkeypatch, "invoices", xero_refuses_flow)
     sync_run_execute(run_id=run.pk)
     run.refresh_from_db()

@@ -12,9 +12,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from syncapp.models import Connection, SyncRun
+from syncapp.models import SyncRun
 from syncapp.services.runs import sync_run_request
-from tests.factories import ConnectionFactory, IntegrationFactory
+from tests.flows.conftest import sandbox_build, sandbox_integration_create, sandbox_served
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -72,26 +72,33 @@ def wait_until_finished(run: SyncRun, proc: subprocess.Popen, timeout: float = 6
     pytest.fail(f"run #{run.pk} still {run.status}; worker output:\n{output[-3000:]}")
 
 
-def connected_integration():
-    integration = IntegrationFactory()
-    ConnectionFactory(integration=integration, provider=Connection.Provider.HARVEST)
-    ConnectionFactory(integration=integration, provider=Connection.Provider.XERO)
-    return integration
+@pytest.fixture
+def served_integration():
+    """An integration connected to the seeded sandbox served on loopback, so the worker process
+    syncs against it."""
+    sandbox = sandbox_build(validate=False)
+    with sandbox_served(sandbox) as url:
+        yield sandbox_integration_create(sandbox, base_url=url)
+
+
+# The worker runs one real flow end to end; which flow matters less than that it really runs.
+FLOW = "contacts"
 
 
 def assert_finished_by_worker(run: SyncRun):
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert run.started_at is not None and run.finished_at >= run.started_at
-    assert run.counters == {"flows_run": []}
+    assert run.counters["flows_run"] == [FLOW]
+    assert run.counters[FLOW]["harvest_calls"] > 0
 
 
-def test_orm_broker_worker_runs_a_queued_sync(monkeypatch):
+def test_orm_broker_worker_runs_a_queued_sync(monkeypatch, served_integration):
     from django_q.conf import Conf
 
     name = f"hxsync-test-{uuid.uuid4().hex[:8]}"
     monkeypatch.setattr(Conf, "PREFIX", name)
     monkeypatch.setattr(Conf, "CLUSTER_NAME", name)
-    run, created = sync_run_request(integration=connected_integration())
+    run, created = sync_run_request(integration=served_integration, flow=FLOW)
     assert created and run.status == SyncRun.Status.QUEUED
     proc = start_worker(name, {})
     try:
@@ -101,7 +108,7 @@ def test_orm_broker_worker_runs_a_queued_sync(monkeypatch):
 
 
 @pytest.mark.redis
-def test_redis_broker_worker_runs_a_queued_sync(monkeypatch, redis_url):
+def test_redis_broker_worker_runs_a_queued_sync(monkeypatch, redis_url, served_integration):
     from django_q.conf import Conf
 
     name = f"hxsync-test-{uuid.uuid4().hex[:8]}"
@@ -114,8 +121,7 @@ def test_redis_broker_worker_runs_a_queued_sync(monkeypatch, redis_url):
     broker = get_broker(list_key=name)
     assert type(broker).__name__ == "Redis"
 
-    integration = connected_integration()
-    run = SyncRun.objects.create(integration=integration)
+    run = SyncRun.objects.create(integration=served_integration, flow=FLOW)
     from django_q.tasks import async_task
 
     async_task("syncapp.tasks.sync_run_task", run.pk, broker=broker)
