@@ -95,9 +95,15 @@ def client_plan(
         return ContactOp(SKIP, client, message="Ignored by finance in contact review.")
     if link and link.xero_id and link.xero_id in data.contacts:
         frozen = conflict.fields if conflict else frozenset()
-        return contact_update_plan(
-            client=client, contact=data.contacts[link.xero_id], link=link, data=data, frozen=frozen
+        contact = data.contacts[link.xero_id]
+        # Finance linked this client to an archived contact in review: linking restores it.
+        restore = bool(snapshot.get("restore")) and contact.archived
+        op = contact_update_plan(
+            client=client, contact=contact, link=link, data=data, frozen=frozen, restore=restore
         )
+        if snapshot.get("restore") and not op.ledger_changes:
+            op.ledger_changes = True  # clear the flag even when the contact is active again
+        return op
     if link and link.xero_id:
         return ContactOp(
             SKIP,
