@@ -6,6 +6,7 @@ Providers never log tokens in the first place; this filter catches what slips th
 
 import logging
 import re
+import sys
 
 _PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
@@ -29,3 +30,10 @@ class RedactSecretsFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+def logs_to_stderr() -> None:
+    """For commands whose stdout is read by programs: send the log lines to stderr instead."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+            handler.setStream(sys.stderr)

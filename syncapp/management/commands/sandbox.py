@@ -1,7 +1,7 @@
-"""`manage.py sandbox serve|seed|reset|bench`: the Harvest and Xero simulators for demos and tests.
+"""`manage.py sandbox serve|seed|reset|bench|connect`: the Harvest and Xero simulators.
 
-`connect` (an Integration wired to the served sandbox through the real OAuth path) belongs with
-the connection code and is added there.
+`connect` wires an Integration to the served sandbox through the real connection paths
+(syncapp.services.sandbox_connect) and prints its id alone on the last line.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from hxsync.logging import logs_to_stderr
 from syncapp.sandbox.core.runner import sandbox_reset, sandbox_seed, sandbox_serve
 from syncapp.sandbox.core.store import StateStore
 
@@ -48,12 +49,34 @@ class Command(BaseCommand):
         bench = sub.add_parser("bench", help="in-process throughput; last line is JSON")
         bench.add_argument("--requests", type=int, default=3000)
         bench.add_argument("--batches", type=int, default=20)
+        connect = sub.add_parser(
+            "connect", help="connect an Integration to the served sandbox; prints its id last"
+        )
+        connect.add_argument("--url", default="http://127.0.0.1:8700")
+        connect.add_argument(
+            "--name", default=None, help="Integration name (default: Sandbox agency)"
+        )
 
     def handle(self, *args, action, state, **options):
         path = state or getattr(settings, "SANDBOX_STATE_PATH", None)
         store = StateStore(path)
         handler = getattr(self, f"_{action}")
         handler(store=store, **options)
+
+    def _connect(self, *, url, name, **_):
+        from syncapp.services.connection_oauth import OAuthFlowError
+        from syncapp.services.sandbox_connect import DEMO_NAME, SandboxConnectError, sandbox_connect
+
+        logs_to_stderr()
+        try:
+            integration = sandbox_connect(url=url, name=name or DEMO_NAME)
+        except (SandboxConnectError, OAuthFlowError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            f"Integration '{integration.name}' is connected to the sandbox at {url} "
+            "(Harvest by token, Xero by OAuth)."
+        )
+        self.stdout.write(str(integration.pk))
 
     def _serve(self, *, store, host, port, validate, no_rate_limits, **_):
         signal.signal(signal.SIGTERM, _stop_like_ctrl_c)

@@ -5,11 +5,10 @@ the run completed (even if some records failed), non-zero when the run itself co
 """
 
 import json
-import logging
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from hxsync.logging import logs_to_stderr
 from syncapp.engine import FLOW_ORDER
 from syncapp.flows.base import SUMMARY_KEYS
 from syncapp.models import Integration, SyncRun
@@ -27,7 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, flow, integration, dry_run, **options):
-        _logs_to_stderr()
+        logs_to_stderr()
         target = _integration(integration)
         run = SyncRun.objects.create(
             integration=target, flow=flow, trigger=SyncRun.Trigger.COMMAND, dry_run=dry_run
@@ -71,9 +70,3 @@ def _integration(integration_id):
     raise CommandError(
         f"Several integrations are active; pass --integration with one of: {choices}"
     )
-
-
-def _logs_to_stderr():
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
-            handler.setStream(sys.stderr)

@@ -1,0 +1,90 @@
+"""Connect an Integration to a served sandbox the way a person would, for the demo.
+
+Harvest: the personal-access-token path of "Connect Harvest" (the sandbox hands out its token).
+Xero: the real "Connect to Xero" OAuth path (state + PKCE, consent page, code exchange,
+organisation choice); only the click on "Allow access" is made by this code instead of a browser.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import httpx
+from django.db import transaction
+
+from syncapp.models import Integration
+from syncapp.services.connection_oauth import (
+    OAuthFlowError,
+    oauth_pending_choose,
+    xero_oauth_finish,
+    xero_oauth_start,
+)
+from syncapp.services.connections import connection_connect_harvest_token
+
+DEMO_NAME = "Sandbox agency"
+# Never visited: the consent page redirects here and the code is read from the Location header.
+DEMO_REDIRECT = "http://127.0.0.1:8000/oauth/xero/callback/"
+_HIDDEN_INPUT = re.compile(r"<input type='hidden' name='([^']+)' value='([^']*)'>")
+
+
+class SandboxConnectError(Exception):
+    pass
+
+
+def sandbox_connect(
+    *, url: str, name: str = DEMO_NAME, transport: httpx.BaseTransport | None = None
+) -> Integration:
+    """Create (or reuse) the demo Integration and connect both sides to the sandbox at `url`."""
+    url = url.rstrip("/")
+    with transaction.atomic():
+        integration, _ = Integration.objects.get_or_create(
+            name=name, defaults={"default_account_code": "200", "default_tax_type": "OUTPUT2"}
+        )
+    with httpx.Client(base_url=url, transport=transport, timeout=30) as browser:
+        harvest = _get(browser, "/_sandbox/harvest/credentials").json()
+        connection_connect_harvest_token(
+            integration=integration,
+            account_id=str(harvest["account_id"]),
+            token=harvest["personal_access_token"],
+            base_url=url,
+            transport=transport,
+        )
+        session: dict = {}
+        authorize = xero_oauth_start(
+            session=session, integration=integration, redirect_uri=DEMO_REDIRECT, base_url=url
+        )
+        code, state = _allow_access(browser, authorize)
+    outcome = xero_oauth_finish(session=session, state=state, code=code, transport=transport)
+    if outcome.choices:
+        oauth_pending_choose(session=session, provider="xero", choice_id=outcome.choices[0]["id"])
+    return integration
+
+
+def _allow_access(browser: httpx.Client, authorize_url: str) -> tuple[str, str]:
+    """Open the consent page and press "Allow access"; return (code, state) from the redirect."""
+    page = _get(browser, authorize_url)
+    fields = {name: html.unescape(value) for name, value in _HIDDEN_INPUT.findall(page.text)}
+    if not fields:
+        raise SandboxConnectError(f"The sandbox consent page had no form: {page.text[:200]}")
+    action = urljoin(str(page.url), "/login.xero.com/identity/connect/authorize")
+    answer = browser.post(action, data={**fields, "consent": "allow"}, follow_redirects=False)
+    location = answer.headers.get("location", "")
+    query = parse_qs(urlsplit(location).query)
+    if answer.status_code != 302 or "code" not in query:
+        raise OAuthFlowError(f"The sandbox did not grant access: {location or answer.text[:200]}")
+    return query["code"][0], query["state"][0]
+
+
+def _get(browser: httpx.Client, url: str) -> httpx.Response:
+    try:
+        response = browser.get(url)
+    except httpx.TransportError as exc:
+        raise SandboxConnectError(
+            f"No sandbox answers at {browser.base_url} ({exc}). Start it with "
+            "`python manage.py sandbox serve` (or `make run`) and try again."
+        ) from exc
+    if response.status_code != 200:
+        raise SandboxConnectError(f"The sandbox answered {response.status_code} for {url}")
+    return response
