@@ -24,6 +24,7 @@ FLOW_ORDER = ("contacts", "invoices", "payments", "expenses", "journals", "overd
 # Each flow adds its runner here once it exists ("name": "dotted.path.to.runner").
 FLOW_RUNNER_PATHS: dict[str, str] = {
     "contacts": "syncapp.flows.contacts.runner.contacts_run",
+    "invoices": "syncapp.flows.invoices.runner.invoices_run",
     "payments": "syncapp.flows.payments.runner.payments_run",
 }
 

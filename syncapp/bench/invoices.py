@@ -1,0 +1,243 @@
+"""`manage.py bench invoices --count N`: seed N Harvest invoices in a fresh in-process sandbox,
+sync them in one run, and report what hxsync cost.
+
+The sandbox runs with contract validation and its own rate limits off (it must not be what is
+measured); hxsync's own governor and retries run on a SimulatedClock, so the time Xero's limits
+(60 calls a minute) would cost is counted (`simulated_wall_seconds`), not slept. Contacts are
+pre-linked (one Xero contact per Harvest client, created in the sandbox and linked in the
+ledger) so the figures do not depend on the contacts flow. Duplicates, lost invoices and totals
+are checked against the sandbox's own stores, independently of hxsync's ledger.
+"""
+
+from __future__ import annotations
+
+import gc
+import resource
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from django.db import connection as db_connection
+from django.utils import timezone
+
+from syncapp.models import Connection, Integration, SyncKind, SyncLink, SyncRun
+from syncapp.providers.clock import SimulatedClock
+
+HELP = "Seed N invoices in a fresh in-process sandbox and sync them in one run (simulated clock)."
+SANDBOX_URL = "http://sandbox"
+ELIGIBLE = {"open": ("open", "paid", "closed"), "draft": ("draft", "open", "paid", "closed")}
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--count", type=int, default=1000, help="invoices to seed and sync")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", action="store_true", help="keep the integration afterwards")
+
+
+@dataclass
+class SandboxRig:
+    state: Any
+    clock: Any
+    app: Any
+    transport: httpx.WSGITransport
+    credentials: dict
+
+
+def sandbox_rig(*, seed: int = 0, invoices: int | None = None, validate: bool = False, faults=None):
+    from syncapp.sandbox import SandboxState, SimClock, build_sandbox_app
+    from syncapp.sandbox.core.runner import sandbox_credentials
+    from syncapp.sandbox.seed import seed_sandbox
+
+    state = SandboxState.empty()
+    seed_sandbox(state, seed=seed, invoices=invoices)
+    clock = SimClock()
+    app = build_sandbox_app(state, clock=clock, validate=validate, rate_limits=False, faults=faults)
+    credentials = sandbox_credentials(state=state, base_url=SANDBOX_URL, clock=clock)
+    return SandboxRig(state, clock, app, httpx.WSGITransport(app=app), credentials)
+
+
+def sandbox_integration_connect(rig: SandboxRig, *, name: str) -> Integration:
+    harvest, xero = rig.credentials["harvest"], rig.credentials["xero"]
+    app = xero["oauth_apps"][0]
+    integration = Integration.objects.create(name=name, default_account_code="200")
+    Connection.objects.create(
+        integration=integration,
+        provider=Connection.Provider.HARVEST,
+        auth_method=Connection.AuthMethod.TOKEN,
+        account_id=str(harvest["account_id"]),
+        account_name="Sandbox Harvest",
+        access_token=harvest["personal_access_token"],
+        base_url=SANDBOX_URL,
+    )
+    Connection.objects.create(
+        integration=integration,
+        provider=Connection.Provider.XERO,
+        auth_method=Connection.AuthMethod.OAUTH,
+        account_id=xero["tenant_id"],
+        account_name="Sandbox Xero",
+        access_token=xero["access_token"],
+        refresh_token=xero["refresh_token"] or "",
+        token_expires_at=timezone.now() + timedelta(seconds=int(xero["expires_in"] or 1800)),
+        client_id=app["client_id"],
+        client_secret=app["client_secret"],
+        base_url=SANDBOX_URL,
+    )
+    return integration
+
+
+def contacts_prelink(*, state, integration: Integration) -> int:
+    """One Xero contact per Harvest client, created in the sandbox's store (not through the
+    API, so it costs no calls) and linked in the ledger as the contacts flow would."""
+    from syncapp.sandbox.xero.contacts import contact_commit, contact_prepare
+    from syncapp.sandbox.xero.doc_kinds import BatchContext
+
+    ctx = BatchContext(now=datetime.now(tz=UTC))
+    links = []
+    for client in state.harvest.clients.values():
+        base = {
+            "Name": client["name"],
+            "ContactNumber": f"HARVEST-{client['id']}",
+            "DefaultCurrency": client.get("currency") or "USD",
+        }
+        prepared = contact_prepare(state.xero, base, ctx=ctx, allow_update=False)
+        if prepared.errors:
+            base["Name"] = f"{client['name']} (Harvest {client['id']})"
+            prepared = contact_prepare(state.xero, base, ctx=ctx, allow_update=False)
+        contact = contact_commit(state.xero, prepared, ctx=ctx)
+        links.append(
+            SyncLink(
+                integration=integration,
+                kind=SyncKind.CLIENT,
+                harvest_id=str(client["id"]),
+                xero_id=contact["ContactID"],
+                label=client["name"],
+                state=SyncLink.State.SYNCED,
+            )
+        )
+    SyncLink.objects.bulk_create(links)
+    return len(links)
+
+
+def sandbox_invoices_verify(*, state, trigger: str = "open", prefix: str = "") -> dict[str, Any]:
+    """Compare Harvest's invoices with what Xero holds, from the sandbox's own stores."""
+    harvest = state.harvest.invoices
+    by_number = {f"{prefix}{inv['number']}".lower(): inv_id for inv_id, inv in harvest.items()}
+    docs: dict[int, list[dict]] = {}
+    for record in state.xero.invoices.values():
+        if record.get("Type") != "ACCREC" or record.get("Status") in ("DELETED", "VOIDED"):
+            continue
+        url = record.get("Url") or ""
+        if "/invoices/" not in url:
+            continue
+        harvest_id = int(url.rsplit("/", 1)[-1])
+        docs.setdefault(harvest_id, []).append(record)
+    for record in state.xero.credit_notes.values():
+        number = (record.get("CreditNoteNumber") or "").lower()
+        if record.get("Status") in ("DELETED", "VOIDED") or number not in by_number:
+            continue
+        docs.setdefault(by_number[number], []).append(record)
+    # Numbers the seed deliberately used in Xero already: those invoices go to review.
+    taken = {
+        n.lower() for n in getattr(state.xero, "seed_info", {}).get("colliding_invoice_numbers", [])
+    }
+    collisions = [i for i, inv in harvest.items() if f"{prefix}{inv['number']}".lower() in taken]
+    eligible = [
+        i for i, inv in harvest.items() if inv["state"] in ELIGIBLE[trigger] and i not in collisions
+    ]
+    duplicates = sum(len(found) - 1 for found in docs.values() if len(found) > 1)
+    lost = [i for i in eligible if i not in docs]
+    mismatched = []
+    for harvest_id, found in docs.items():
+        invoice = harvest[harvest_id]
+        sign = -1 if invoice["amount"] < 0 else 1
+        total = Decimal(str(invoice["amount"])) * sign
+        tax = (Decimal(str(invoice["tax_amount"])) + Decimal(str(invoice["tax2_amount"]))) * sign
+        for record in found:
+            if (record["Total"], record["TotalTax"]) != (total, tax):
+                mismatched.append(harvest_id)
+    return {
+        "eligible": len(eligible),
+        "number_collisions": len(collisions),
+        "in_xero": len(docs),
+        "duplicates": duplicates,
+        "lost": len(lost),
+        "lost_ids": lost[:20],
+        "mismatched_totals": len(mismatched),
+        "mismatched_ids": mismatched[:20],
+    }
+
+
+class _QueryCounter:
+    """Counts queries without keeping their SQL (which would itself grow the memory)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def _rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
+
+
+def run(*, count: int, seed: int = 0, keep: bool = False, **_: Any) -> dict[str, Any]:
+    from syncapp.services.runs import sync_run_execute
+
+    print(f"seeding {count} invoices...", file=sys.stderr)
+    rig = sandbox_rig(seed=seed, invoices=count)
+    integration = sandbox_integration_connect(rig, name=f"bench-invoices-{uuid.uuid4().hex[:8]}")
+    try:
+        contacts_prelink(state=rig.state, integration=integration)
+        clock = SimulatedClock()
+        gc.collect()
+        rss_before = _rss_mb()
+        run_row = SyncRun.objects.create(
+            integration=integration, flow=SyncRun.Flow.INVOICES, trigger=SyncRun.Trigger.COMMAND
+        )
+        print("syncing...", file=sys.stderr)
+        started = time.perf_counter()
+        counter = _QueryCounter()
+        with db_connection.execute_wrapper(counter):
+            finished = sync_run_execute(run_id=run_row.pk, transport=rig.transport, clock=clock)
+        engine_seconds = time.perf_counter() - started
+        counters = (finished.counters or {}).get("invoices", {})
+        verified = sandbox_invoices_verify(state=rig.state)
+        invoices = len(rig.state.harvest.invoices)
+        batches = max(1, -(-verified["in_xero"] // 50))
+        return {
+            "invoices": invoices,
+            "eligible": verified["eligible"],
+            "run_status": finished.status,
+            "run_error": finished.error,
+            "created": counters.get("created"),
+            "skipped": counters.get("skipped"),
+            "held": counters.get("held"),
+            "failed": counters.get("failed"),
+            "conflicts": counters.get("conflicts"),
+            "xero_calls": counters.get("xero_calls"),
+            "harvest_calls": counters.get("harvest_calls"),
+            "xero_calls_per_invoice": round(
+                (counters.get("xero_calls") or 0) / max(invoices, 1), 4
+            ),
+            "db_queries": counter.count,
+            "db_queries_per_batch": round(counter.count / batches, 1),
+            "engine_seconds": round(engine_seconds, 2),
+            "simulated_wall_seconds": round(clock.elapsed + engine_seconds, 1),
+            "rate_limit_wait_seconds": round(clock.slept, 1),
+            "peak_rss_mb": _rss_mb(),
+            "rss_before_run_mb": rss_before,
+            "duplicates": verified["duplicates"],
+            "lost": verified["lost"],
+            "mismatched_totals": verified["mismatched_totals"],
+        }
+    finally:
+        if not keep:
+            integration.delete()

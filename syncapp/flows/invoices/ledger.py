@@ -1,0 +1,149 @@
+"""Ledger writes for invoices, a batch per query (services.ledger's protocol, plus the Harvest
+invoice kept on rows that are not settled, so a held or unsettled invoice can be planned again
+without reading Harvest from the start)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from syncapp.flows.invoices.plan import Operation
+from syncapp.flows.xero_cache import json_plain
+from syncapp.models import Integration, SyncKind, SyncLink
+from syncapp.providers.xero.idempotency import idempotency_key_derive
+
+KINDS = (SyncKind.INVOICE, SyncKind.CREDIT_NOTE)
+
+
+def invoice_links_load(
+    *, integration: Integration, harvest_ids: Iterable[str]
+) -> dict[str, SyncLink]:
+    """Invoice and credit-note rows by Harvest id (a synced one wins over a stale held one)."""
+    ids = [str(h) for h in harvest_ids]
+    found: dict[str, SyncLink] = {}
+    for start in range(0, len(ids), 900):
+        for link in SyncLink.objects.filter(
+            integration=integration, kind__in=KINDS, harvest_id__in=ids[start : start + 900]
+        ):
+            current = found.get(link.harvest_id)
+            if current is None or (link.xero_id and not current.xero_id):
+                found[link.harvest_id] = link
+    return found
+
+
+def invoice_links_unsettled(*, integration: Integration) -> list[SyncLink]:
+    """Rows to plan again whatever the cursor says: held, in flight (outcome unknown), failed."""
+    return list(
+        SyncLink.objects.filter(
+            integration=integration,
+            kind__in=KINDS,
+            state__in=(SyncLink.State.HELD, SyncLink.State.SENDING, SyncLink.State.FAILED),
+        )
+    )
+
+
+def _row(*, integration: Integration, op: Operation, state: str, **fields) -> SyncLink:
+    link = op.link
+    return SyncLink(
+        integration=integration,
+        kind=op.kind,
+        harvest_id=op.harvest_id,
+        xero_id=link.xero_id if link else None,
+        label=op.label[:255],
+        state=state,
+        payload_hash=link.payload_hash if link else "",
+        idempotency_key=fields.pop("idempotency_key", link.idempotency_key if link else ""),
+        attempts=fields.pop("attempts", link.attempts if link else 0),
+        **fields,
+    )
+
+
+def links_park(*, integration: Integration, operations: list[Operation], state: str) -> None:
+    """Held or failed rows: state, the reason, and the Harvest invoice to plan again later."""
+    if not operations:
+        return
+    rows = []
+    for op in operations:
+        snapshot = dict(op.link.snapshot or {}) if op.link else {}
+        snapshot["harvest"] = json_plain(op.raw)
+        if state == SyncLink.State.FAILED and op.doc is not None:
+            snapshot["failed_hash"] = op.payload_hash
+        if op.doc is not None:
+            snapshot["explain"] = op.doc.explain
+        rows.append(
+            _row(
+                integration=integration, op=op, state=state, last_error=op.reason, snapshot=snapshot
+            )
+        )
+    SyncLink.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["integration", "kind", "harvest_id"],
+        update_fields=["label", "state", "last_error", "snapshot", "updated_at"],
+        batch_size=500,
+    )
+
+
+def links_send(*, integration: Integration, operations: list[Operation]) -> dict[str, SyncLink]:
+    """Mark a batch SENDING with deterministic idempotency keys, committed before the request
+    (ARCHITECTURE rule 1). Returns the rows by Harvest id."""
+    rows = []
+    for op in operations:
+        snapshot = dict(op.link.snapshot or {}) if op.link else {}
+        if op.raw is not None:
+            snapshot["harvest"] = json_plain(op.raw)
+        hashed = op.payload_hash or op.reason
+        rows.append(
+            _row(
+                integration=integration,
+                op=op,
+                state=SyncLink.State.SENDING,
+                snapshot=snapshot,
+                last_error=op.link.last_error if op.link else "",
+                idempotency_key=idempotency_key_derive(
+                    integration_id=integration.pk,
+                    kind=op.kind,
+                    harvest_id=op.harvest_id,
+                    payload_hash=hashed or op.action,
+                ),
+                attempts=(op.link.attempts if op.link else 0) + 1,
+            )
+        )
+    with transaction.atomic():
+        SyncLink.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["integration", "kind", "harvest_id"],
+            update_fields=[
+                "label",
+                "state",
+                "snapshot",
+                "idempotency_key",
+                "attempts",
+                "updated_at",
+            ],
+        )
+    wanted = {(op.kind, op.harvest_id) for op in operations}
+    return {
+        link.harvest_id: link
+        for link in SyncLink.objects.filter(
+            integration=integration,
+            kind__in={kind for kind, _ in wanted},
+            harvest_id__in=[harvest_id for _, harvest_id in wanted],
+        )
+        if (link.kind, link.harvest_id) in wanted
+    }
+
+
+def links_write(*, links: list[SyncLink]) -> None:
+    """Settle a batch: one bulk update for every row whatever its outcome."""
+    now = timezone.now()
+    for link in links:
+        link.updated_at = now
+    SyncLink.objects.bulk_update(
+        links,
+        ["state", "last_error", "xero_id", "payload_hash", "snapshot", "synced_at", "updated_at"],
+        batch_size=500,
+    )

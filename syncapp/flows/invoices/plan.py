@@ -1,0 +1,199 @@
+"""What to do with each Harvest invoice (pure: invoices + ledger + contacts + policies ->
+operations; no I/O).
+
+- Not in a trigger state: skipped, unless it was synced and went back to draft: then "removed".
+- Its client has no Xero contact yet, or is in review: HOLD with the contacts flow's reason.
+- A currency Xero has not enabled (policy "fail"), a date on or before Xero's lock date for an
+  approved invoice, an action the organisation may not perform: HOLD with what to do.
+- Mapping errors: FAIL with the reason; not sent again until the payload changes.
+- Ledger row SENDING (outcome unknown after a crash or a lost answer): REPAIR (search, then send).
+- Synced and the payload hash unchanged: SKIP. Changed: UPDATE (unless Xero already refused this
+  exact payload: then it waits for finance, no loop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from syncapp.flows.invoices.mapping import (
+    MappedDocument,
+    MappingContext,
+    invoice_is_credit,
+    invoice_map,
+)
+from syncapp.models import SyncLink
+from syncapp.services.ledger import payload_hash
+
+CREATE, UPDATE, REPAIR, VOID, HOLD, SKIP, FAIL, FLAG = (
+    "create",
+    "update",
+    "repair",
+    "void",
+    "hold",
+    "skip",
+    "fail",
+    "flag",
+)
+TRIGGER_STATES = {
+    "open": frozenset({"open", "paid", "closed"}),
+    "draft": frozenset({"draft", "open", "paid", "closed"}),
+}
+
+
+@dataclass(frozen=True)
+class PlanPolicy:
+    trigger: str = "open"
+    currency_policy: str = "fail"  # or "enable"
+    removed_policy: str = "flag"  # or "void"
+    currency_codes: frozenset[str] = frozenset()
+    lock_date: date | None = None
+    allowed_actions: Mapping[str, bool] = field(default_factory=dict)
+
+
+@dataclass
+class Operation:
+    action: str
+    harvest_id: str
+    label: str
+    kind: str = "invoice"
+    doc: MappedDocument | None = None
+    link: SyncLink | None = None
+    reason: str = ""
+    raw: dict | None = None  # the Harvest invoice as read, kept on held/failed ledger rows
+
+    @property
+    def payload_hash(self) -> str:
+        return payload_hash(self.doc.payload) if self.doc else ""
+
+
+def invoice_plan(
+    *,
+    invoice,
+    link: SyncLink | None,
+    contact: tuple[str | None, str | None],
+    ctx: MappingContext,
+    policy: PlanPolicy,
+) -> Operation:
+    harvest_id = str(invoice.id)
+    label = f"{ctx.number_prefix}{invoice.number}"
+    base = {
+        "harvest_id": harvest_id,
+        "label": label,
+        "link": link,
+        "raw": invoice.raw,
+        "kind": "credit_note" if invoice_is_credit(invoice=invoice) else "invoice",
+    }
+    if invoice.state not in TRIGGER_STATES.get(policy.trigger, TRIGGER_STATES["open"]):
+        if link is not None and link.state == SyncLink.State.CONFLICT:
+            return Operation(SKIP, reason=link.last_error or "waiting for finance", **base)
+        if link is not None and link.xero_id and link.state != SyncLink.State.VOIDED:
+            base["kind"] = link.kind
+            return _removed(policy=policy, why=f"it is back to {invoice.state} in Harvest", **base)
+        return Operation(SKIP, reason=f"{invoice.state} in Harvest: not synced yet", **base)
+    contact_id, hold_reason = contact
+    if not contact_id:
+        return Operation(HOLD, reason=hold_reason or "The client has no Xero contact yet.", **base)
+    doc = invoice_map(invoice=invoice, contact_id=contact_id, ctx=ctx)
+    currency = doc.payload.get("CurrencyCode", "")
+    if currency not in policy.currency_codes and policy.currency_policy != "enable":
+        return Operation(
+            HOLD,
+            doc=doc,
+            reason=(
+                f"Xero has no {currency} enabled. Enable it in Xero (Settings › Currencies) or "
+                "set the integration's currency policy to 'Enable the currency in Xero'."
+            ),
+            **base,
+        )
+    held = _org_hold(doc=doc, policy=policy, ctx=ctx, invoice=invoice)
+    if held:
+        return Operation(HOLD, doc=doc, reason=held, **base)
+    if doc.errors:
+        return Operation(FAIL, doc=doc, reason=" ".join(doc.errors), **base)
+    hashed = payload_hash(doc.payload)
+    if link is None or not link.xero_id:
+        if link is not None and link.state == SyncLink.State.SENDING:
+            return Operation(REPAIR, doc=doc, **base)
+        if link is not None and (link.snapshot or {}).get("failed_hash") == hashed:
+            return Operation(
+                SKIP, doc=doc, reason="Xero refused this version; see the ledger", **base
+            )
+        return Operation(CREATE, doc=doc, **base)
+    if link.kind != doc.kind:
+        return Operation(
+            FLAG,
+            doc=doc,
+            reason=(
+                f"The Harvest invoice changed sign: it was sent as a {link.get_kind_display()} "
+                f"and is now a {'credit note' if doc.kind == 'credit_note' else 'invoice'}. "
+                "Void the Xero document and resync."
+            ),
+            **base,
+        )
+    if link.state == SyncLink.State.SENDING:
+        return Operation(UPDATE, doc=doc, **base)
+    if link.payload_hash == hashed:
+        return Operation(SKIP, doc=doc, reason="unchanged", **base)
+    if (link.snapshot or {}).get("refused_hash") == hashed:
+        return Operation(
+            SKIP, doc=doc, reason="Xero refused this change; waiting for finance", **base
+        )
+    return Operation(UPDATE, doc=doc, **base)
+
+
+def _org_hold(*, doc: MappedDocument, policy: PlanPolicy, ctx: MappingContext, invoice) -> str:
+    approved = ctx.xero_status == "AUTHORISED"
+    if doc.kind == "credit_note":
+        action = "CreateApprovedSalesCreditNote" if approved else "CreateDraftSalesCreditNote"
+    else:
+        action = "CreateApprovedInvoice" if approved else "CreateDraftInvoice"
+    if policy.allowed_actions.get(action, True) is False:
+        return (
+            f"This Xero organisation may not {action} through the API (Organisation/Actions); "
+            "check its plan or edition, or send invoices as drafts."
+        )
+    if (
+        approved
+        and policy.lock_date
+        and invoice.issue_date
+        and invoice.issue_date <= policy.lock_date
+    ):
+        return (
+            f"Dated {invoice.issue_date.isoformat()}, on or before Xero's lock date "
+            f"{policy.lock_date.isoformat()}: approved invoices cannot be posted there. Move the "
+            "lock date in Xero (Advisor › Financial settings) or send invoices as drafts."
+        )
+    return ""
+
+
+def _removed(*, policy: PlanPolicy, why: str, **base) -> Operation:
+    if policy.removed_policy == "void":
+        return Operation(VOID, reason=f"Voided in Xero because {why}", **base)
+    return Operation(FLAG, reason=f"Left in Xero although {why} (policy: flag)", **base)
+
+
+def removed_plan(
+    *, links: Iterable[SyncLink], seen: set[str], policy: PlanPolicy
+) -> list[Operation]:
+    """After a complete read of Harvest's invoices only (ARCHITECTURE rule 7): synced ledger
+    rows whose Harvest invoice no longer exists."""
+    operations = []
+    for link in links:
+        if link.harvest_id in seen or not link.xero_id:
+            continue
+        if link.state in (SyncLink.State.VOIDED, SyncLink.State.CONFLICT):
+            continue
+        operations.append(
+            _removed(
+                policy=policy,
+                why="it was deleted in Harvest",
+                harvest_id=link.harvest_id,
+                label=link.label,
+                link=link,
+                kind=link.kind,
+                raw=None,
+            )
+        )
+    return operations

@@ -1,0 +1,210 @@
+"""The invoices flow's entry point for the engine: read Harvest incrementally (cursor), plan and
+apply a chunk at a time (flat memory; a few queries per chunk and per batch, never per invoice),
+retry what the ledger still holds (held, unsettled, failed), and reconcile deletions only after a
+complete read (ARCHITECTURE rule 7)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from decimal import Decimal
+from itertools import islice
+
+from django.utils import timezone
+
+from syncapp.flows.base import FlowContext
+from syncapp.flows.contacts.links import contact_links_for_clients
+from syncapp.flows.invoices.accounts import EntryFact
+from syncapp.flows.invoices.apply import InvoiceApplier
+from syncapp.flows.invoices.context import mapping_context_load
+from syncapp.flows.invoices.ledger import KINDS, invoice_links_load, invoice_links_unsettled
+from syncapp.flows.invoices.plan import PlanPolicy, invoice_plan, removed_plan
+from syncapp.flows.xero_cache import xero_settings_get, xero_settings_note_currency
+from syncapp.models import Cursor, SyncLink
+from syncapp.providers.harvest.invoice_types import HarvestInvoice
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 500
+STREAM = "harvest.invoices"
+FULL_STREAM = "harvest.invoices.full"
+FULL_EVERY = timedelta(hours=24)
+# Harvest's updated_since is compared to its own clock: read a little before the watermark.
+CURSOR_OVERLAP = timedelta(minutes=5)
+
+
+def _batched(items, size: int):
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _cursor(integration, stream: str) -> datetime | None:
+    value = (
+        Cursor.objects.filter(integration=integration, stream=stream)
+        .values_list("value", flat=True)
+        .first()
+    )
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _cursor_set(integration, stream: str, value: datetime) -> None:
+    Cursor.objects.update_or_create(
+        integration=integration, stream=stream, defaults={"value": value.isoformat()}
+    )
+
+
+def _entries(harvest, invoices_from) -> dict[str, list[EntryFact]]:
+    """Billed time entries by invoice id, for lines whose task decides their account."""
+    by_invoice: dict[str, list[EntryFact]] = {}
+    for entry in harvest.iter_time_entries(is_billed=True, from_date=invoices_from):
+        if entry.invoice is None or entry.task is None or entry.project is None:
+            continue
+        by_invoice.setdefault(str(entry.invoice.id), []).append(
+            EntryFact(
+                project_id=str(entry.project.id),
+                task_id=str(entry.task.id),
+                task_name=entry.task.name,
+                hours=entry.hours or Decimal(0),
+            )
+        )
+    return by_invoice
+
+
+class InvoiceRun:
+    def __init__(self, flow: FlowContext) -> None:
+        self.flow = flow
+        self.integration = integration = flow.integration
+        self.settings = xero_settings_get(integration=integration, xero=flow.xero)
+        company = flow.harvest.get_company()
+        self.mapping = mapping_context_load(
+            integration=integration, settings=self.settings, harvest_url=company.base_uri
+        )
+        self.policy = PlanPolicy(
+            trigger=integration.invoice_trigger,
+            currency_policy=integration.currency_policy,
+            removed_policy=integration.removed_invoice_policy,
+            currency_codes=frozenset(self.settings.currency_codes),
+            lock_date=self.settings.lock_date,
+            allowed_actions={k: v == "ALLOWED" for k, v in self.settings.actions.items()},
+        )
+        self.applier = InvoiceApplier(
+            flow=flow,
+            rounding_policy=integration.rounding_policy,
+            rounding_account=integration.rounding_account_code,
+        )
+        self.seen: set[str] = set()
+        self.newest: datetime | None = None
+
+    def chunk_process(self, invoices: list[HarvestInvoice]) -> None:
+        links = invoice_links_load(
+            integration=self.integration, harvest_ids=[i.id for i in invoices]
+        )
+        contacts = contact_links_for_clients(
+            integration=self.integration,
+            harvest_client_ids={str(i.client.id) for i in invoices if i.client},
+        )
+        operations = []
+        for invoice in invoices:
+            answer = contacts.get(str(invoice.client.id)) if invoice.client else None
+            contact = (
+                (answer.xero_contact_id, answer.hold_reason)
+                if answer
+                else (None, "The Harvest invoice has no client.")
+            )
+            operations.append(
+                invoice_plan(
+                    invoice=invoice,
+                    link=links.get(str(invoice.id)),
+                    contact=contact,
+                    ctx=self.mapping,
+                    policy=self.policy,
+                )
+            )
+        self.currencies_enable(operations)
+        self.applier.operations_apply(operations)
+        self.flow.recorder.flush()
+
+    def currencies_enable(self, operations) -> None:
+        """Policy "enable": switch on, once, each currency Xero lacks before sending."""
+        if self.policy.currency_policy != "enable" or self.flow.dry_run:
+            return
+        missing = {
+            op.doc.payload.get("CurrencyCode")
+            for op in operations
+            if op.doc is not None
+            and op.doc.payload.get("CurrencyCode") not in self.policy.currency_codes
+        }
+        for code in sorted(c for c in missing if c):
+            self.flow.xero.currency_add(
+                code=code, idempotency_key=f"hx:{self.integration.pk}:currency:{code}"
+            )
+            xero_settings_note_currency(integration=self.integration, code=code)
+            self.policy = PlanPolicy(
+                **{**self.policy.__dict__, "currency_codes": self.policy.currency_codes | {code}}
+            )
+
+    def read(self, invoices) -> None:
+        for chunk in _batched(invoices, CHUNK):
+            self.flow.recorder.add_total(len(chunk))
+            for invoice in chunk:
+                self.seen.add(str(invoice.id))
+                if invoice.updated_at and (self.newest is None or invoice.updated_at > self.newest):
+                    self.newest = invoice.updated_at
+            self.chunk_process(chunk)
+
+
+def invoices_run(flow: FlowContext) -> None:
+    integration = flow.integration
+    run = InvoiceRun(flow)
+    resync = [str(h) for h in (flow.run.counters or {}).get("resync_harvest_ids", [])]
+    started = timezone.now()
+    if resync:
+        # Resync from the admin: these invoices only, read again and sent whatever the hash says.
+        SyncLink.objects.filter(
+            integration=integration, kind__in=KINDS, harvest_id__in=resync
+        ).exclude(state=SyncLink.State.SENDING).update(payload_hash="", snapshot={})
+        run.read(flow.harvest.get_invoice(invoice_id=int(h)) for h in resync)
+        run.applier.finish()
+        flow.recorder.flush()
+        return
+    since = _cursor(integration, STREAM)
+    last_full = _cursor(integration, FULL_STREAM)
+    full = since is None or last_full is None or started - last_full > FULL_EVERY
+    if run.mapping.accounts is not None and run.mapping.accounts.uses_tasks:
+        run.mapping = type(run.mapping)(
+            **{**run.mapping.__dict__, "entries": _entries(flow.harvest, None)}
+        )
+    leftovers = {
+        link.harvest_id: link.snapshot.get("harvest")
+        for link in invoice_links_unsettled(integration=integration)
+        if (link.snapshot or {}).get("harvest")
+    }
+    run.read(flow.harvest.iter_invoices(updated_since=None if full else since - CURSOR_OVERLAP))
+    again = [HarvestInvoice.from_api(raw) for key, raw in leftovers.items() if key not in run.seen]
+    if again:
+        run.read(again)
+    if full:
+        synced = SyncLink.objects.filter(
+            integration=integration, kind__in=KINDS, xero_id__isnull=False
+        ).exclude(state__in=(SyncLink.State.VOIDED, SyncLink.State.CONFLICT))
+        missing = [link for link in synced.iterator() if link.harvest_id not in run.seen]
+        operations = removed_plan(links=missing, seen=run.seen, policy=run.policy)
+        if operations:
+            flow.recorder.add_total(len(operations))
+            run.applier.operations_apply(operations)
+    run.applier.finish()
+    flow.recorder.flush()
+    extra = flow.recorder.summary.extra
+    extra["mismatched_totals"] = run.applier.mismatched
+    extra["full_read"] = full
+    if flow.dry_run:
+        extra["would_total"] = {k: str(v) for k, v in sorted(run.applier.would_total.items())}
+        return
+    if run.newest is not None:
+        _cursor_set(integration, STREAM, max(run.newest, since) if since else run.newest)
+    if full:
+        _cursor_set(integration, FULL_STREAM, started)
