@@ -32,7 +32,7 @@ _US = re.compile(r"^(?P<city>[^,]+),\s*(?P<region>[A-Za-z]{2})\.?\s+(?P<postal>\
 _CA = re.compile(
     r"^(?P<city>[^,]+),\s*(?P<region>[A-Za-z]{2})\s+(?P<postal>[A-Za-z]\d[A-Za-z]\s?\d[A-Za-z]\d)$"
 )
-_AU = re.compile(r"^(?P<city>.+?)\s+(?P<region>NSW|VIC|QLD|WA|SA|TAS|ACT|NT)\s+(?P<postal>\d{4})$")
+_AU = re.compile(r"^(?P<city>.+?),?\s+(?P<region>NSW|VIC|QLD|WA|SA|TAS|ACT|NT)\s+(?P<postal>\d{4})$")
 _UK_POSTCODE = r"[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2}"
 _UK_LINE = re.compile(rf"^(?P<city>[^\d,][^,]*?),?\s+(?P<postal>{_UK_POSTCODE})$")
 _UK_ALONE = re.compile(rf"^(?P<postal>{_UK_POSTCODE})$")

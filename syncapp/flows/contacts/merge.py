@@ -87,9 +87,12 @@ def contact_merge(
                             "base_xero": base_x.get(name, ""),
                         }
                     )
-                    new_h, new_x = base_h.get(name, ""), base_x.get(name, "")
+                    # Nothing written; the snapshot keeps the base so it stays diverged.
+                    result.snapshot["harvest"][name] = base_h.get(name, "")
+                    result.snapshot["xero"][name] = base_x.get(name, "")
+                    continue
             # Neither changed yet they differ: an earlier review left them apart on purpose.
-        if not value_equal(name, new_x, x) and name not in result.to_xero:
+        if not value_equal(name, new_x, x) :
             result.to_xero[name] = new_x
         if not value_equal(name, new_h, h):
             result.to_harvest[name] = new_h

@@ -31,8 +31,18 @@ def text_fold(value: str) -> str:
     """Lower case without accents: 'Kräuter & Söhne' -> 'krauter & sohne'."""
     value = unicodedata.normalize("NFKC", value or "").translate(_TRANSLITERATE)
     decomposed = unicodedata.normalize("NFKD", value)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.casefold()
+    kept: list[str] = []
+    for ch in decomposed:
+        # Accents go only on alphabetic scripts; in kana the mark is part of the letter (デ/テ).
+        if unicodedata.combining(ch) and kept and _is_accentable(kept[-1]):
+            continue
+        kept.append(ch)
+    return unicodedata.normalize("NFC", "".join(kept)).casefold()
+
+
+def _is_accentable(base: str) -> bool:
+    code = ord(base)
+    return code < 0x0530 or 0x1E00 <= code <= 0x1FFF
 
 
 def name_normalise(name: str) -> str:
@@ -72,4 +82,6 @@ def name_block_keys(name: str) -> set[str]:
     compact = normal.replace(" ", "")
     if compact:
         keys.add("^" + compact[:3])
+        if not compact.isascii():
+            keys.add("^" + compact[:2])  # CJK names are short and carry no spaces
     return keys
