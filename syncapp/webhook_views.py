@@ -24,6 +24,7 @@ def xero_webhook(request):
     if not check.valid:
         return HttpResponse(status=401)
     event_ids = webhook_events_store(payload=webhook_body_parse(body), check=check)
-    webhook_events_enqueue(event_ids=event_ids)
+    if event_ids:
+        webhook_events_enqueue(event_ids=event_ids)
     # Intent to receive and real deliveries alike: 200 with an empty body.
     return HttpResponse(status=200)

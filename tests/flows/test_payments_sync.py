@@ -106,7 +106,7 @@ def test_more_than_harvest_has_due_is_held_not_sent(sandbox, sandbox_integration
     """Xero's invoice is larger than Harvest's: the full Xero payment cannot fit in Harvest."""
     harvest_invoice = open_harvest_invoices(sandbox, currency="USD")[0]
     bigger = Decimal(str(harvest_invoice["amount"])) + Decimal("100.00")
-    xero_invoice = xero_invoice_for(sandbox, harvest_invoice, total=bigger)
+    xero_invoice = xero_invoice_for(sandbox, sandbox_integration, harvest_invoice, total=bigger)
     SyncLink.objects.create(
         integration=sandbox_integration,
         kind=SyncKind.INVOICE,
@@ -144,7 +144,9 @@ def test_dry_run_counts_and_writes_nothing(sandbox, sandbox_integration):
 
 def test_unlinked_invoice_matched_by_number_only_by_policy(sandbox, sandbox_integration):
     harvest_invoice = open_harvest_invoices(sandbox, currency="USD")[0]
-    xero_invoice = xero_invoice_for(sandbox, harvest_invoice)  # numbered "H-<number>"
+    xero_invoice = xero_invoice_for(
+        sandbox, sandbox_integration, harvest_invoice
+    )  # numbered "H-<number>"
     xero_pay(sandbox, xero_invoice, amount=Decimal("10.00"))
 
     run = flow_run(sandbox_integration, "payments", sandbox=sandbox)

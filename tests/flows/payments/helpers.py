@@ -1,19 +1,43 @@
 """Sandbox set-ups for the payments tests: Xero invoices linked to seeded Harvest invoices.
 
 The invoice flow (issue 7) normally creates these; here the payments tests build the link
-themselves so they do not depend on it: one Xero sales invoice per Harvest invoice, same number,
-currency and total, AUTHORISED, and an invoice row in the ledger.
+themselves so they do not depend on it: one Xero sales invoice per Harvest invoice, same currency
+and total, AUTHORISED, and an invoice row in the ledger. Everything in Xero goes through its API
+(or the sandbox's documented `/_sandbox/xero/...` controls), so signed webhooks go out as they
+would for a change finance made.
 """
 
 from __future__ import annotations
 
+import json
+from contextlib import contextmanager
 from decimal import Decimal
 
-from syncapp.models import SyncKind, SyncLink
-from syncapp.sandbox.xero.control import xero_invoice_pay
-from syncapp.sandbox.xero.documents import INVOICE, BatchContext, doc_commit, doc_prepare
-from syncapp.sandbox.xero.payments import payment_delete
-from syncapp.sandbox.xero.webhooks import webhook_flush
+import httpx
+
+from syncapp.models import Connection, SyncKind, SyncLink
+from syncapp.providers.xero.factory import xero_client_for_connection
+from tests.flows.conftest import SANDBOX_URL
+
+_keys = iter(range(1, 10**9))
+
+
+def _key(name: str) -> str:
+    return f"test-{name}-{next(_keys)}"
+
+
+@contextmanager
+def xero_api(sandbox, integration):
+    connection = integration.connections.get(provider=Connection.Provider.XERO)
+    with xero_client_for_connection(connection=connection, transport=sandbox.transport) as client:
+        yield client
+
+
+def sandbox_control(sandbox, method: str, path: str, body: dict | None = None) -> dict:
+    with httpx.Client(transport=sandbox.transport, base_url=SANDBOX_URL) as http:
+        response = http.request(method, path, content=json.dumps(body or {}))
+    assert response.status_code < 300, response.text
+    return response.json()
 
 
 def open_harvest_invoices(sandbox, *, currency: str | None = None) -> list[dict]:
@@ -30,23 +54,21 @@ def open_harvest_invoices(sandbox, *, currency: str | None = None) -> list[dict]
 
 
 def xero_customer_id(sandbox) -> str:
-    xero = sandbox.state.xero
-    for contact in xero.contacts.values():
+    for contact in sandbox.state.xero.contacts.values():
         if contact.get("ContactStatus") == "ACTIVE":
             return contact["ContactID"]
     raise AssertionError("the seeded Xero organisation has no active contact")
 
 
-def xero_invoice_for(sandbox, harvest_invoice: dict, *, total: Decimal | None = None) -> dict:
-    """An AUTHORISED Xero invoice matching a Harvest invoice (one untaxed line)."""
-    xero = sandbox.state.xero
-    ctx = BatchContext(now=sandbox.clock.now())
-    amount = total if total is not None else Decimal(str(harvest_invoice["amount"]))
-    raw = {
+def xero_invoice_for(sandbox, integration, harvest_invoice: dict, *, total=None) -> dict:
+    """An AUTHORISED Xero invoice for a Harvest invoice (one untaxed line); returns its JSON."""
+    amount = Decimal(str(total if total is not None else harvest_invoice["amount"]))
+    today = sandbox.clock.now().date().isoformat()
+    element = {
         "Type": "ACCREC",
         "Contact": {"ContactID": xero_customer_id(sandbox)},
-        "Date": sandbox.clock.now().date().isoformat(),
-        "DueDate": sandbox.clock.now().date().isoformat(),
+        "Date": today,
+        "DueDate": today,
         "InvoiceNumber": f"H-{harvest_invoice['number']}",
         "CurrencyCode": harvest_invoice["currency"],
         "Status": "AUTHORISED",
@@ -61,18 +83,17 @@ def xero_invoice_for(sandbox, harvest_invoice: dict, *, total: Decimal | None = 
             }
         ],
     }
-    with xero.lock:
-        prepared = doc_prepare(xero, INVOICE, raw, ctx=ctx)
-        assert not prepared.errors, prepared.errors
-        invoice = doc_commit(xero, prepared, ctx=ctx)
-        xero.webhook_outbox.clear()
-    return invoice
+    with xero_api(sandbox, integration) as xero:
+        result = xero.invoices_create(invoices=[element], idempotency_key=_key("invoice"))
+        (record,) = result.results
+        assert record.ok, record.error_text
+        return xero.invoice_get(invoice_id=record.xero_id).raw
 
 
 def linked_invoice(sandbox, integration, *, currency: str | None = "USD", index: int = 0, **kw):
     """(harvest invoice, xero invoice) linked in the ledger as the invoice flow would."""
     harvest_invoice = open_harvest_invoices(sandbox, currency=currency)[index]
-    xero_invoice = xero_invoice_for(sandbox, harvest_invoice, **kw)
+    xero_invoice = xero_invoice_for(sandbox, integration, harvest_invoice, **kw)
     SyncLink.objects.create(
         integration=integration,
         kind=SyncKind.INVOICE,
@@ -85,40 +106,24 @@ def linked_invoice(sandbox, integration, *, currency: str | None = "USD", index:
 
 
 def xero_pay(sandbox, xero_invoice: dict, amount: Decimal | None = None) -> dict:
-    """Pay in the sandbox's Xero as finance would (queues the invoice's webhook event)."""
-    xero = sandbox.state.xero
-    with xero.lock:
-        payment = xero_invoice_pay(
-            xero, invoice_ref=xero_invoice["InvoiceID"], now=sandbox.clock.now(), amount=amount
-        )
-        webhook_flush(xero)
-    return payment
+    """Pay in the sandbox's Xero through its control route (the demo's "Pay" button)."""
+    body = {"amount": str(amount)} if amount is not None else {}
+    answer = sandbox_control(
+        sandbox, "POST", f"/_sandbox/xero/invoices/{xero_invoice['InvoiceID']}/pay", body
+    )
+    return {**answer, "Date": sandbox.clock.now().date()}
 
 
-def xero_payment_delete(sandbox, payment_id: str) -> None:
-    xero = sandbox.state.xero
-    with xero.lock:
-        errors = payment_delete(
-            xero, payment=xero.payments[payment_id], ctx=BatchContext(now=sandbox.clock.now())
-        )
-        webhook_flush(xero)
-    assert not errors, errors
+def xero_payment_delete(sandbox, integration, payment_id: str) -> None:
+    with xero_api(sandbox, integration) as xero:
+        xero.payment_delete(payment_id=payment_id, idempotency_key=_key("delete"))
 
 
-def harvest_payments(sandbox, harvest_invoice: dict) -> list[dict]:
-    return list(sandbox.state.harvest.invoices[harvest_invoice["id"]]["_payments"])
-
-
-def xero_credit_note_allocate(sandbox, xero_invoice: dict, amount: Decimal) -> dict:
+def xero_credit_note_allocate(sandbox, integration, xero_invoice: dict, amount: Decimal) -> dict:
     """An AUTHORISED credit note for the invoice's contact, allocated to it."""
-    from syncapp.sandbox.xero.documents import CREDIT_NOTE
-    from syncapp.sandbox.xero.payments import allocation_apply
-
-    xero = sandbox.state.xero
-    ctx = BatchContext(now=sandbox.clock.now())
-    raw = {
+    element = {
         "Type": "ACCRECCREDIT",
-        "Contact": {"ContactID": xero_invoice["ContactID"]},
+        "Contact": {"ContactID": xero_invoice["Contact"]["ContactID"]},
         "Date": sandbox.clock.now().date().isoformat(),
         "CurrencyCode": xero_invoice["CurrencyCode"],
         "Status": "AUTHORISED",
@@ -133,19 +138,27 @@ def xero_credit_note_allocate(sandbox, xero_invoice: dict, amount: Decimal) -> d
             }
         ],
     }
-    with xero.lock:
-        prepared = doc_prepare(xero, CREDIT_NOTE, raw, ctx=ctx)
-        assert not prepared.errors, prepared.errors
-        note = doc_commit(xero, prepared, ctx=ctx)
-        allocation, errors = allocation_apply(
-            xero,
-            credit_note=note,
-            raw={"Invoice": {"InvoiceID": xero_invoice["InvoiceID"]}, "Amount": str(amount)},
-            ctx=ctx,
+    with xero_api(sandbox, integration) as xero:
+        (record,) = xero.credit_notes_create(
+            credit_notes=[element], idempotency_key=_key("credit")
+        ).results
+        assert record.ok, record.error_text
+        xero.credit_note_allocate(
+            credit_note_id=record.xero_id,
+            allocations=[
+                {
+                    "Invoice": {"InvoiceID": xero_invoice["InvoiceID"]},
+                    "Amount": amount,
+                    "Date": sandbox.clock.now().date().isoformat(),
+                }
+            ],
+            idempotency_key=_key("allocate"),
         )
-        webhook_flush(xero)
-    assert not errors, errors
-    return note
+        return record.element
+
+
+def harvest_payments(sandbox, harvest_invoice: dict) -> list[dict]:
+    return list(sandbox.state.harvest.invoices[harvest_invoice["id"]]["_payments"])
 
 
 class WebhookPipe:
@@ -156,7 +169,9 @@ class WebhookPipe:
 
         self.sandbox = sandbox
         self.deliveries: list[tuple[bytes, dict]] = []
-        webhook_add_hook(sandbox.state.xero, lambda body, headers: self.deliveries.append((body, headers)))
+        webhook_add_hook(
+            sandbox.state.xero, lambda body, headers: self.deliveries.append((body, headers))
+        )
 
     @property
     def key(self) -> str:
