@@ -111,7 +111,7 @@ def settlements_of(raw: Mapping[str, Any]) -> tuple[Settlement, ...]:
                     label=f"{label} {number}".strip() + " applied",
                 )
             )
-    return tuple(sorted(found, key=lambda s: (s.paid_on or date.min, s.key)))
+    return tuple(sorted(found, key=lambda s: (s.paid_on or date.max, s.key)))
 
 
 def xero_invoice_view(raw: Mapping[str, Any]) -> XeroInvoiceView:
