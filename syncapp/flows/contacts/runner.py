@@ -9,7 +9,7 @@ timestamp each side reported (never our clock: the two systems' clocks are not o
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mappings.models import ContactMatchRule
 from mappings.models.contacts import FieldOwner
@@ -45,11 +45,20 @@ def contact_rules_for(*, integration: Integration) -> tuple[MatchRules, dict[str
     return rules, owners
 
 
+# Reads overlap the last one by a second: a change stamped in the same second as the cursor is
+# read again rather than missed (an unchanged record costs nothing: it plans as a skip).
+CURSOR_OVERLAP = timedelta(seconds=1)
+
+
 def cursors_load(*, integration: Integration) -> dict[str, datetime | None]:
     values = dict(
         Cursor.objects.filter(integration=integration, stream__in=STREAMS).values_list("stream", "value")
     )
     return {s: datetime.fromisoformat(values[s]) if values.get(s) else None for s in STREAMS}
+
+
+def _since(cursor: datetime | None) -> datetime | None:
+    return cursor - CURSOR_OVERLAP if cursor else None
 
 
 def cursors_save(*, integration: Integration, seen: dict[str, datetime | None]) -> None:
@@ -75,8 +84,8 @@ def contacts_run(ctx: FlowContext) -> None:
     seen = dict(cursors)
 
     # Harvest: what changed since the last run.
-    clients = {str(c.id): c for c in ctx.harvest.iter_clients(updated_since=cursors["harvest.clients"])}
-    people = list(ctx.harvest.iter_contacts(updated_since=cursors["harvest.contacts"]))
+    clients = {str(c.id): c for c in ctx.harvest.iter_clients(updated_since=_since(cursors["harvest.clients"]))}
+    people = list(ctx.harvest.iter_contacts(updated_since=_since(cursors["harvest.contacts"])))
     people_complete = cursors["harvest.contacts"] is None
     seen["harvest.clients"] = _newest(seen["harvest.clients"], *(c.updated_at for c in clients.values()))
     seen["harvest.contacts"] = _newest(seen["harvest.contacts"], *(p.updated_at for p in people))
@@ -100,9 +109,9 @@ def contacts_run(ctx: FlowContext) -> None:
     }
     full_xero = cursors["xero.contacts"] is None or bool(unlinked - set(conflicts))
     read = list(ctx.xero.contacts_iter(
-        modified_since=None if full_xero else cursors["xero.contacts"], include_archived=True))
+        modified_since=None if full_xero else _since(cursors["xero.contacts"]), include_archived=True))
     contacts = {c.contact_id: xero_side_from_contact(c) for c in read}
-    since = cursors["xero.contacts"]
+    since = _since(cursors["xero.contacts"])
     changed = [c for c in read if since is None or (c.updated and c.updated > since)]
     seen["xero.contacts"] = _newest(seen["xero.contacts"], *(c.updated for c in read))
     by_xero = {link.xero_id: h for h, link in ledger.items() if link.xero_id}
