@@ -37,6 +37,7 @@ SERVED = {
     ("POST", "/CreditNotes/{id}"), ("PUT", "/CreditNotes/{id}/Allocations"),
     ("GET", "/Payments"), ("PUT", "/Payments"), ("POST", "/Payments"), ("GET", "/Payments/{id}"),
     ("POST", "/Payments/{id}"), ("GET", "/Payments/{id}/History"),
+    ("GET", "/Overpayments"), ("GET", "/Overpayments/{id}"), ("PUT", "/Overpayments/{id}/Allocations"),
     ("GET", "/ManualJournals"), ("PUT", "/ManualJournals"), ("POST", "/ManualJournals"),
     ("GET", "/ManualJournals/{id}"), ("POST", "/ManualJournals/{id}"),
     ("GET", "/BankTransactions"), ("PUT", "/BankTransactions"), ("POST", "/BankTransactions"),
@@ -192,6 +193,16 @@ def test_every_served_endpoint_honours_the_contract(walk):
     ok("GET", f"/Payments/{payment['PaymentID']}/History")
     ok("POST", f"/Payments/{payment['PaymentID']}", json={"Status": "DELETED"})
     bad("POST", f"/Payments/{payment['PaymentID']}", json={"Status": "DELETED"})
+
+    # Overpayments (received through a bank transaction) and their allocation
+    overpaid = ok("PUT", "/BankTransactions", json={"BankTransactions": [{
+        "Type": "RECEIVE-OVERPAYMENT", "Contact": {"ContactID": cid}, "BankAccount": {"Code": "090"},
+        "Date": "2026-01-14", "LineAmountTypes": "NoTax",
+        "LineItems": [{"Description": "Overpaid", "LineAmount": 15}]}]}).json()["BankTransactions"][0]
+    ok("GET", "/Overpayments", params={"where": 'Status=="AUTHORISED"', "page": 1, "pageSize": 10})
+    ok("GET", f"/Overpayments/{overpaid['OverpaymentID']}")
+    ok("PUT", f"/Overpayments/{overpaid['OverpaymentID']}/Allocations",
+       json={"Allocations": [{"Invoice": {"InvoiceID": iid}, "Amount": 5, "Date": "2026-01-14"}]})
 
     # Manual journals
     journal = {"Narration": "Accrue December hosting", "Date": "2026-01-10", "Status": "POSTED",

@@ -157,3 +157,29 @@ def test_overview_lists_payable_invoices(xero, invoice):
     row = next(r for r in rows if r["InvoiceID"] == invoice["InvoiceID"])
     assert (row["Status"], row["AmountDue"], row["CurrencyCode"]) == ("AUTHORISED", "326.63", "USD")
     assert all(r["Status"] == "AUTHORISED" for r in rows)
+
+
+def test_overpayment_credit_is_allocated_to_an_invoice(xero, invoice, customer):
+    receive = {"Type": "RECEIVE-OVERPAYMENT", "Contact": {"ContactID": customer}, "BankAccount": {"Code": "090"},
+               "Date": "2026-01-14", "LineAmountTypes": "NoTax",
+               "LineItems": [{"Description": "Paid twice by mistake", "LineAmount": 50}]}
+    tx = xero.put(f"{API}/BankTransactions", json={"BankTransactions": [receive]}).json()["BankTransactions"][0]
+    overpayment_id = tx["OverpaymentID"]
+    listed = xero.get(f"{API}/Overpayments", params={"where": f'Contact.ContactID==guid("{customer}")'}).json()
+    overpayment = next(o for o in listed["Overpayments"] if o["OverpaymentID"] == overpayment_id)
+    assert (overpayment["Status"], money(overpayment["RemainingCredit"])) == ("AUTHORISED", Decimal("50.00"))
+    allocated = xero.put(f"{API}/Overpayments/{overpayment_id}/Allocations",
+                         json={"Allocations": [{"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Amount": 20,
+                                                "Date": "2026-01-14"}]})
+    assert allocated.status_code == 200
+    assert allocated.json()["Allocations"][0]["Overpayment"]["OverpaymentID"] == overpayment_id
+    after = get_invoice(xero, invoice["InvoiceID"])
+    assert (money(after["AmountCredited"]), money(after["AmountDue"])) == (Decimal("20.00"), Decimal("306.63"))
+    assert after["Overpayments"][0]["OverpaymentID"] == overpayment_id
+    remaining = xero.get(f"{API}/Overpayments/{overpayment_id}").json()["Overpayments"][0]
+    assert (money(remaining["RemainingCredit"]), money(remaining["AppliedAmount"])) == (
+        Decimal("30.00"), Decimal("20.00"))
+    too_much = xero.put(f"{API}/Overpayments/{overpayment_id}/Allocations",
+                        json={"Allocations": [{"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Amount": 31,
+                                               "Date": "2026-01-14"}]})
+    assert too_much.status_code == 400

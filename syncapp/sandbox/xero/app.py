@@ -19,7 +19,13 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from syncapp.sandbox.xero import identity_routes, routes_contacts, routes_misc, routes_settings
+from syncapp.sandbox.xero import (
+    identity_routes,
+    routes_contacts,
+    routes_misc,
+    routes_overpayments,
+    routes_settings,
+)
 from syncapp.sandbox.xero import routes_documents as docs
 from syncapp.sandbox.xero.control import control_dispatch
 from syncapp.sandbox.xero.documents import CREDIT_NOTE, INVOICE
@@ -38,7 +44,7 @@ ENDPOINTS = {
     name.lower(): name
     for name in (
         "Organisation", "Accounts", "TaxRates", "Currencies", "TrackingCategories", "Items", "Contacts",
-        "Invoices", "CreditNotes", "Payments", "ManualJournals", "BankTransactions",
+        "Invoices", "CreditNotes", "Payments", "Overpayments", "ManualJournals", "BankTransactions",
     )
 }
 
@@ -166,6 +172,8 @@ class XeroSimulator:
             return routes_settings.organisation_actions(rc)
         if endpoint == "CreditNotes" and n == 2 and rest[1].lower() == "allocations" and method == "PUT":
             return docs.allocations_write(rc, rest[0])
+        if endpoint == "Overpayments" and n == 2 and rest[1].lower() == "allocations" and method == "PUT":
+            return routes_overpayments.overpayment_allocations_write(rc, rest[0])
         if n > 1:
             raise not_found()
         handler = _TABLE.get((endpoint, method, n))
@@ -206,6 +214,7 @@ class XeroSimulator:
             "invoices": dict(Counter(i["Status"] for i in state.invoices.values())),
             "credit_notes": len(state.credit_notes),
             "payments": dict(Counter(p["Status"] for p in state.payments.values())),
+            "overpayments": len(state.overpayments),
             "manual_journals": len(state.manual_journals),
             "bank_transactions": len(state.bank_transactions),
             "webhook": {k: v for k, v in state.webhook.items() if k != "key"},
@@ -248,6 +257,8 @@ _TABLE = {
     ("Payments", "POST", 0): docs.payments_write,
     ("Payments", "GET", 1): docs.payment_get,
     ("Payments", "POST", 1): docs.payment_update,
+    ("Overpayments", "GET", 0): routes_overpayments.overpayments_list,
+    ("Overpayments", "GET", 1): routes_overpayments.overpayment_get,
     ("ManualJournals", "GET", 0): routes_misc.journals_list,
     ("ManualJournals", "PUT", 0): lambda rc: routes_misc.journals_write(rc),
     ("ManualJournals", "POST", 0): lambda rc: routes_misc.journals_write(rc),

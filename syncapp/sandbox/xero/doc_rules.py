@@ -45,7 +45,9 @@ def status_change_ok(
         return True
     if current == "AUTHORISED":
         if status == "VOIDED":
-            if existing.get("AmountPaid", ZERO) or existing.get("AmountCredited", ZERO):
+            if existing.get("AmountPaid", ZERO) or existing.get("AmountCredited", ZERO) or existing.get(
+                "AppliedAmount", ZERO
+            ):
                 errors.append(
                     "This document cannot be edited as it has a payment or credit note allocated to it."
                 )

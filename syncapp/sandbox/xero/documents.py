@@ -184,7 +184,8 @@ def doc_prepare(
         record[kind.number_field] = number
 
     if existing is not None and existing["Status"] == "AUTHORISED":
-        applied = existing.get("AmountPaid", ZERO) + existing.get("AmountCredited", ZERO)
+        applied = (existing.get("AmountPaid", ZERO) + existing.get("AmountCredited", ZERO)
+                   + existing.get("AppliedAmount", ZERO))
         touched = {k for k in raw if k not in _HARMLESS and k != kind.id_field and k != kind.number_field}
         if applied and touched:
             errors.append(
@@ -220,15 +221,13 @@ def _line_as_input(line: dict[str, Any]) -> dict[str, Any]:
 def _settle(kind: DocKind, record: dict[str, Any]) -> None:
     """Derive AmountDue/RemainingCredit from Total and what has been paid or allocated."""
     paid = record.setdefault("AmountPaid", ZERO)
-    credited = record.setdefault("AmountCredited", ZERO)
-    if record["Status"] in ("VOIDED", "DELETED"):
-        due = ZERO
-    else:
-        due = record["Total"] - paid - credited
     if kind is CREDIT_NOTE:
-        record["RemainingCredit"] = due
+        # A credit note's allocations to invoices are its AppliedAmount.
+        used = record.setdefault("AppliedAmount", ZERO)
     else:
-        record["AmountDue"] = due
+        used = record.setdefault("AmountCredited", ZERO)
+    due = ZERO if record["Status"] in ("VOIDED", "DELETED") else record["Total"] - paid - used
+    record["RemainingCredit" if kind is CREDIT_NOTE else "AmountDue"] = due
 
 
 def doc_commit(state: XeroState, prepared: Prepared, *, ctx: BatchContext) -> dict[str, Any]:

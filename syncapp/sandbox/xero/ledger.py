@@ -25,6 +25,26 @@ from syncapp.sandbox.xero.lookups import (
 from syncapp.sandbox.xero.money import ZERO, money_round
 from syncapp.sandbox.xero.state import XeroState
 
+BANK_TYPES = ("RECEIVE", "SPEND", "RECEIVE-OVERPAYMENT", "SPEND-OVERPAYMENT")
+OVERPAYMENT_TYPES = ("RECEIVE-OVERPAYMENT", "SPEND-OVERPAYMENT")
+
+
+def _overpayment_create(state: XeroState, tx: dict[str, Any], *, ctx: BatchContext) -> str:
+    """Money received (or paid) beyond any invoice becomes an Overpayment holding the credit until
+    it is allocated (https://developer.xero.com/documentation/api/accounting/overpayments)."""
+    overpayment_id = state.new_id("overpayment")
+    state.overpayments[overpayment_id] = {
+        "OverpaymentID": overpayment_id, "Type": tx["Type"], "ContactID": tx.get("ContactID"),
+        "Date": tx["Date"], "Status": "AUTHORISED", "LineAmountTypes": tx["LineAmountTypes"],
+        "LineItems": tx.get("LineItems", []), "SubTotal": tx["SubTotal"], "TotalTax": tx["TotalTax"],
+        "Total": tx["Total"], "CurrencyCode": tx["CurrencyCode"], "CurrencyRate": tx["CurrencyRate"],
+        "RemainingCredit": tx["Total"], "AppliedAmount": ZERO, "Allocations": [],
+        "BankTransactionID": tx["BankTransactionID"], "UpdatedDateUTC": ctx.now, "HasAttachments": False,
+    }
+    history_add(state, object_id=overpayment_id, changes="Created",
+                details=f"Overpayment of {tx['Total']} received.", when=ctx.now)
+    return overpayment_id
+
 
 @dataclass
 class PreparedRecord:
@@ -130,8 +150,13 @@ def bank_transaction_prepare(
         return PreparedRecord(raw, dict(existing), existing, ["Bank Transaction not of valid status for modification"])
     record = dict(existing) if existing else {}
     tx_type = raw.get("Type") or record.get("Type")
-    if tx_type not in ("RECEIVE", "SPEND"):
-        errors.append("Bank transaction Type must be RECEIVE or SPEND.")
+    if tx_type not in BANK_TYPES:
+        errors.append(f"Bank transaction Type must be one of {', '.join(BANK_TYPES)}.")
+    if existing is not None and tx_type != existing["Type"]:
+        errors.append("The Type of a bank transaction cannot be changed.")
+    overpayment = tx_type in OVERPAYMENT_TYPES
+    if overpayment and not raw.get("Contact") and existing is None:
+        errors.append("A Contact must be specified for this type of transaction")
     record["Type"] = tx_type
     record["Status"] = str(raw.get("Status") or record.get("Status") or "AUTHORISED").upper()
     for name in ("Reference", "Url", "IsReconciled"):
@@ -169,7 +194,8 @@ def bank_transaction_prepare(
         built = lines_build(
             state, raw_lines=raw.get("LineItems"), line_amount_types=lat, allow_discounts=False,
             discount_message="Discounts may not be applied to bank transactions.",
-            require_accounts=True, unitdp=ctx.unitdp, sales=tx_type == "RECEIVE",
+            # An overpayment's lines post to receivables/payables, not to an account of theirs.
+            require_accounts=not overpayment, unitdp=ctx.unitdp, sales=tx_type == "RECEIVE",
         )
         errors.extend(built.errors)
         if built.totals is not None:
@@ -191,6 +217,8 @@ def bank_transaction_commit(state: XeroState, prepared: PreparedRecord, *, ctx: 
         record.setdefault("CurrencyRate", Decimal("1.000000"))
     record["UpdatedDateUTC"] = ctx.now
     state.bank_transactions[record["BankTransactionID"]] = record
+    if prepared.existing is None and record["Type"] in OVERPAYMENT_TYPES:
+        record["OverpaymentID"] = _overpayment_create(state, record, ctx=ctx)
     history_add(state, object_id=record["BankTransactionID"],
                 changes="Created" if prepared.existing is None else "Edited",
                 details=f"Bank transaction for {record.get('Total', ZERO)}.", when=ctx.now)

@@ -181,58 +181,7 @@ def payment_delete(state: XeroState, *, payment: dict[str, Any], ctx: BatchConte
 def allocation_apply(
     state: XeroState, *, credit_note: dict[str, Any], raw: Any, ctx: BatchContext
 ) -> tuple[dict[str, Any] | None, list[str]]:
-    """Allocate part of an AUTHORISED credit note to an AUTHORISED invoice of the same contact."""
-    errors: list[str] = []
-    if not isinstance(raw, dict):
-        return None, ["Allocation must be an object."]
-    invoice_raw = raw.get("Invoice") if isinstance(raw.get("Invoice"), dict) else {}
-    invoice = state.invoices.get(str(invoice_raw.get("InvoiceID", "")).lower())
-    if invoice is None:
-        return None, ["Invoice could not be found"]
-    try:
-        amount = money_round(parse_decimal(raw.get("Amount")) or ZERO)
-    except (InvalidOperation, ValueError):
-        amount = ZERO
-    if amount <= 0:
-        errors.append("Allocation amount must be greater than zero")
-    if credit_note["Status"] != "AUTHORISED" or invoice["Status"] != "AUTHORISED":
-        errors.append("Credit notes can only be allocated against Authorised documents")
-    if invoice["CurrencyCode"] != credit_note["CurrencyCode"]:
-        errors.append("The currency of the credit note must match the currency of the invoice")
-    if amount > credit_note["RemainingCredit"]:
-        errors.append("The amount applied exceeds the remaining credit on this credit note")
-    if amount > invoice["AmountDue"]:
-        errors.append("The amount applied exceeds the amount outstanding on the invoice")
-    try:
-        when = parse_date(raw["Date"]) if raw.get("Date") else ctx.now.date()
-    except DateParseError:
-        when = ctx.now.date()
-        errors.append("The allocation date is not valid.")
-    lock_date_check(state, when=when, errors=errors)
-    if errors:
-        return None, errors
-    allocation = {
-        "AllocationID": state.new_id("allocation"), "Amount": amount, "Date": when,
-        "InvoiceID": invoice["InvoiceID"], "CreditNoteID": credit_note["CreditNoteID"],
-    }
-    credit_note.setdefault("Allocations", []).append(allocation)
-    invoice.setdefault("Allocations", []).append(allocation)
-    credit_note["RemainingCredit"] -= amount
-    credit_note["AmountCredited"] = credit_note.get("AmountCredited", ZERO) + amount
-    invoice["AmountCredited"] = invoice.get("AmountCredited", ZERO) + amount
-    invoice["AmountDue"] -= amount
-    for document, due_field, kind in (
-        (credit_note, "RemainingCredit", CREDIT_NOTE), (invoice, "AmountDue", INVOICE),
-    ):
-        if document[due_field] == 0:
-            document["Status"] = "PAID"
-            document["FullyPaidOnDate"] = when
-        document["UpdatedDateUTC"] = ctx.now
-        event_emit(
-            state, category=kind.category, event_type="UPDATE", resource_id=document[kind.id_field],
-            when=ctx.now,
-            data={"Type": document["Type"], "Status": document["Status"]} if kind is CREDIT_NOTE else None,
-        )
-    history_add(state, object_id=invoice["InvoiceID"], changes="Credit Applied",
-                details=f"Credit of {amount} applied.", when=ctx.now)
-    return allocation, []
+    """Allocate a credit note to an invoice (kept for callers; see allocations.py)."""
+    from syncapp.sandbox.xero.allocations import allocation_apply as apply
+
+    return apply(state, source=credit_note, source_kind="CreditNote", raw=raw, ctx=ctx)

@@ -7,6 +7,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from syncapp.sandbox.xero.allocations import allocation_apply
 from syncapp.sandbox.xero.batch import batch_write
 from syncapp.sandbox.xero.documents import CREDIT_NOTE, INVOICE, DocKind, doc_commit, doc_prepare
 from syncapp.sandbox.xero.formats import money_json, parse_decimal
@@ -19,7 +20,6 @@ from syncapp.sandbox.xero.http import (
     not_found,
 )
 from syncapp.sandbox.xero.payments import (
-    allocation_apply,
     payment_commit,
     payment_delete,
     payment_prepare,
@@ -204,16 +204,19 @@ def _decimal_or_zero(raw: Any) -> Decimal:
         return Decimal("0.00")
 
 
-def allocations_write(rc: RequestContext, credit_note_id: str) -> Response:
+def allocations_write(rc: RequestContext, credit_note_id: str, *, source_kind: str = "CreditNote") -> Response:
     state = rc.state
-    note = _find(state, CREDIT_NOTE, credit_note_id)
+    if source_kind == "CreditNote":
+        note = _find(state, CREDIT_NOTE, credit_note_id)
+    else:
+        note = state.overpayments.get(credit_note_id.lower())
     if note is None:
         raise not_found()
     ctx = rc.batch()
     out = []
     failed = []
     for raw in rc.items("Allocations"):
-        allocation, errors = allocation_apply(state, credit_note=note, raw=raw, ctx=ctx)
+        allocation, errors = allocation_apply(state, source=note, source_kind=source_kind, raw=raw, ctx=ctx)
         if errors:
             raw = raw if isinstance(raw, dict) else {}
             invoice_ref = raw.get("Invoice") if isinstance(raw.get("Invoice"), dict) else {}

@@ -27,6 +27,7 @@ OWNERS = {
     "CreditNotes": ("credit_notes", "CreditNoteID"),
     "Contacts": ("contacts", "ContactID"),
     "Payments": ("payments", "PaymentID"),
+    "Overpayments": ("overpayments", "OverpaymentID"),
     "ManualJournals": ("manual_journals", "ManualJournalID"),
     "BankTransactions": ("bank_transactions", "BankTransactionID"),
     "Accounts": ("accounts", "AccountID"),
@@ -89,6 +90,8 @@ def bank_transaction_json(state: XeroState, record: dict[str, Any]) -> dict[str,
             data[name] = money_json(record[name])
     if record.get("Reference"):
         data["Reference"] = record["Reference"]
+    if record.get("OverpaymentID"):
+        data["OverpaymentID"] = record["OverpaymentID"]
     if record.get("UpdatedDateUTC"):
         data["UpdatedDateUTC"] = msdatetime(record["UpdatedDateUTC"])
     return data

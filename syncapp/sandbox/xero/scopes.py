@@ -12,6 +12,7 @@ _BY_ENDPOINT = {
     "invoices": ("accounting.invoices", "accounting.transactions"),
     "creditnotes": ("accounting.invoices", "accounting.transactions"),
     "payments": ("accounting.payments", "accounting.transactions"),
+    "overpayments": ("accounting.payments", "accounting.transactions"),
     "banktransactions": ("accounting.banktransactions", "accounting.transactions"),
     "manualjournals": ("accounting.manualjournals", "accounting.transactions"),
     "contacts": ("accounting.contacts",),

@@ -130,7 +130,7 @@ def document_json(
     if lines and not summary:
         data["LineItems"] = [line_json(line) for line in record.get("LineItems", [])]
     for name in ("SubTotal", "TotalTax", "Total", "TotalDiscount", "AmountDue", "AmountPaid",
-                 "AmountCredited", "RemainingCredit"):
+                 "AmountCredited", "RemainingCredit", "AppliedAmount"):
         if name in record:
             data[name] = money_json(record[name])
     data["CurrencyCode"] = record.get("CurrencyCode", state.base_currency)
@@ -154,7 +154,9 @@ def document_json(
                 _credit_ref(state, a) for a in allocations if a.get("CreditNoteID") in state.credit_notes
             ]
             data["Prepayments"] = []
-            data["Overpayments"] = []
+            data["Overpayments"] = [
+                _overpayment_ref(state, a) for a in allocations if a.get("OverpaymentID") in state.overpayments
+            ]
         else:
             data["Allocations"] = [allocation_json(state, a, nested=True) for a in allocations]
     return data
@@ -169,6 +171,14 @@ def _credit_ref(state: XeroState, allocation: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _overpayment_ref(state: XeroState, allocation: dict[str, Any]) -> dict[str, Any]:
+    overpayment = state.overpayments[allocation["OverpaymentID"]]
+    return {
+        "OverpaymentID": overpayment["OverpaymentID"], "AppliedAmount": money_json(allocation["Amount"]),
+        "Date": msdate(allocation["Date"]), "Total": money_json(overpayment["Total"]),
+    }
+
+
 def allocation_json(state: XeroState, allocation: dict[str, Any], *, nested: bool = False) -> dict[str, Any]:
     invoice = state.invoices.get(allocation["InvoiceID"], {})
     data = {
@@ -177,12 +187,14 @@ def allocation_json(state: XeroState, allocation: dict[str, Any], *, nested: boo
         "Date": msdate(allocation["Date"]),
         "Invoice": {"InvoiceID": allocation["InvoiceID"], "InvoiceNumber": invoice.get("InvoiceNumber", "")},
     }
-    if not nested:
+    if nested:
+        return data
+    if allocation.get("CreditNoteID"):
         note = state.credit_notes.get(allocation["CreditNoteID"], {})
-        data["CreditNote"] = {
-            "CreditNoteID": allocation["CreditNoteID"],
-            "CreditNoteNumber": note.get("CreditNoteNumber", ""),
-        }
+        data["CreditNote"] = {"CreditNoteID": allocation["CreditNoteID"],
+                              "CreditNoteNumber": note.get("CreditNoteNumber", "")}
+    if allocation.get("OverpaymentID"):
+        data["Overpayment"] = {"OverpaymentID": allocation["OverpaymentID"]}
     return data
 
 

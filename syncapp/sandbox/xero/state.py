@@ -39,6 +39,7 @@ class XeroState:
     # Lower-cased ACCREC invoice number -> InvoiceID (ACCPAY numbers need not be unique).
     invoice_by_number: dict[str, str] = field(default_factory=dict)
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    overpayments: dict[str, dict[str, Any]] = field(default_factory=dict)
     credit_notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     credit_note_by_number: dict[str, str] = field(default_factory=dict)
     manual_journals: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -109,7 +110,7 @@ class XeroState:
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in (
             "accounts", "tax_rates", "currencies", "tracking", "items", "contacts", "invoices", "payments",
-            "credit_notes", "manual_journals", "bank_transactions",
+            "credit_notes", "overpayments", "manual_journals", "bank_transactions",
         )}
 
     @property
