@@ -53,10 +53,6 @@ class Prepared:
     new_contact_name: str | None = None
 
 
-def doc_find(state: XeroState, kind: DocKind, *, doc_id: str) -> dict[str, Any] | None:
-    return getattr(state, kind.collection).get(str(doc_id).lower())
-
-
 def doc_prepare(
     state: XeroState,
     kind: DocKind,

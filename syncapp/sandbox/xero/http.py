@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -156,6 +155,3 @@ def field_getter(record: Any, fields: tuple[str, ...]) -> Any:
         value = value.get(name)
     return value
 
-
-def decimal_or_none(value: Any) -> Decimal | None:
-    return value if isinstance(value, Decimal) else None
