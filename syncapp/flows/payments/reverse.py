@@ -1,0 +1,380 @@
+"""The option the other way: payments taken in Harvest (by card, say) become Xero payments.
+
+Each Harvest payment on an invoice hxsync sent to Xero becomes one Xero payment into the clearing
+account of the invoice's currency (Mappings › Currencies), with `Reference` "Harvest payment <id>"
+so the Xero -> Harvest pass never mirrors it back. Xero writes carry an Idempotency-Key derived
+from the ledger; before writing a row left SENDING the Xero invoice's payments are searched for
+that Reference, so a lost answer never becomes a second payment. A Harvest payment deleted later
+is deleted in Xero. Payments hxsync itself recorded in Harvest (their note carries the hxsync tag)
+are never sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from syncapp.flows.base import FlowContext
+from syncapp.flows.payments.ledger import reverse_links_for_invoices, reverse_links_load
+from syncapp.flows.payments.sources import (
+    currency_rules_load,
+    expected_xero_currency,
+    xero_invoices_by_ids,
+)
+from syncapp.flows.payments.types import (
+    DIRECTION_FROM_HARVEST,
+    DIRECTION_FROM_XERO,
+    HARVEST_MARKER,
+    HARVEST_MARKER_RE,
+    NOTE_TAG,
+)
+from syncapp.models import SyncEvent, SyncKind, SyncLink
+from syncapp.providers.errors import ApiError, AuthExpired, Forbidden, RateLimited
+from syncapp.providers.xero.idempotency import idempotency_key_derive, idempotency_key_for_batch
+from syncapp.services.ledger import payload_hash
+
+CURSOR_HARVEST = "harvest.invoices.payments"
+BATCH = 50
+KIND = SyncKind.PAYMENT
+RETRY_UP_TO = 5
+
+
+@dataclass
+class ReverseItem:
+    harvest_payment_id: int
+    harvest_invoice_id: int
+    harvest_number: str
+    xero_invoice_id: str
+    amount: Decimal
+    paid_on: str
+    currency: str
+    action: str = "create"  # create, adopt, hold, delete
+    reason: str = ""
+    xero_payment_id: str = ""
+    account_code: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.harvest_number}: Harvest payment {self.harvest_payment_id}"
+
+    def element(self) -> dict:
+        return {
+            "Invoice": {"InvoiceID": self.xero_invoice_id},
+            "Account": {"Code": self.account_code},
+            "Amount": self.amount,
+            "Date": self.paid_on,
+            "Reference": f"{HARVEST_MARKER}{self.harvest_payment_id}",
+        }
+
+    def snapshot(self) -> dict:
+        return {
+            "direction": DIRECTION_FROM_HARVEST,
+            "harvest_invoice_id": self.harvest_invoice_id,
+            "harvest_invoice_number": self.harvest_number,
+            "xero_invoice_id": self.xero_invoice_id,
+            "amount": str(self.amount),
+            "paid_on": self.paid_on,
+            "currency": self.currency,
+            "source": "harvest_payment",
+        }
+
+
+def reverse_run(ctx: FlowContext) -> None:
+    from syncapp.flows.payments.runner import _cursor_get, cursor_set
+
+    integration = ctx.integration
+    since = _cursor_get(integration, CURSOR_HARVEST)
+    invoices = {inv.id: inv for inv in ctx.harvest.iter_invoices(updated_since=since)}
+    newest = max((inv.updated_at for inv in invoices.values() if inv.updated_at), default=None)
+    for invoice_id in _unfinished_invoice_ids(integration) - set(invoices):
+        invoices[invoice_id] = ctx.harvest.get_invoice(invoice_id=invoice_id)
+    linked = dict(
+        SyncLink.objects.filter(
+            integration=integration,
+            kind=SyncKind.INVOICE,
+            harvest_id__in=[str(i) for i in invoices],
+            xero_id__isnull=False,
+        ).values_list("harvest_id", "xero_id")
+    )
+    ours = reverse_links_for_invoices(integration=integration, harvest_invoice_ids=invoices)
+    wanted = [
+        inv
+        for inv in invoices.values()
+        if str(inv.id) in linked and (inv.amount - inv.due_amount > 0 or ours.get(inv.id))
+    ]
+    items: list[ReverseItem] = []
+    for invoice in wanted:
+        items.extend(
+            _invoice_items(ctx, invoice=invoice, xero_id=linked[str(invoice.id)], ours=ours)
+        )
+    _items_check(ctx, items=items)
+    ctx.recorder.add_total(len(items))
+    for start in range(0, len(items), BATCH):
+        _items_apply(ctx, items=items[start : start + BATCH])
+    if not ctx.dry_run:
+        cursor_set(integration, CURSOR_HARVEST, newest)
+
+
+def _unfinished_invoice_ids(integration) -> set[int]:
+    rows = SyncLink.objects.filter(
+        integration=integration,
+        kind=KIND,
+        snapshot__direction=DIRECTION_FROM_HARVEST,
+        state__in=(SyncLink.State.SENDING, SyncLink.State.FAILED, SyncLink.State.HELD),
+        attempts__lte=RETRY_UP_TO,
+    )
+    return {int(s["harvest_invoice_id"]) for s in rows.values_list("snapshot", flat=True)}
+
+
+def _invoice_items(ctx: FlowContext, *, invoice, xero_id: str, ours: dict) -> list[ReverseItem]:
+    payments = list(ctx.harvest.iter_invoice_payments(invoice_id=invoice.id))
+    known = reverse_links_load(
+        integration=ctx.integration, harvest_payment_ids=[p.id for p in payments]
+    )
+    items = []
+    for payment in payments:
+        link = known.get(str(payment.id))
+        if NOTE_TAG in (payment.notes or ""):
+            continue  # recorded by hxsync from Xero
+        if link is not None and (
+            link.snapshot.get("direction") == DIRECTION_FROM_XERO
+            or link.state in (SyncLink.State.SYNCED, SyncLink.State.VOIDED)
+        ):
+            continue
+        paid_on = payment.paid_date or (payment.paid_at.date() if payment.paid_at else None)
+        items.append(
+            ReverseItem(
+                harvest_payment_id=payment.id,
+                harvest_invoice_id=invoice.id,
+                harvest_number=invoice.number,
+                xero_invoice_id=xero_id,
+                amount=payment.amount,
+                paid_on=(paid_on or timezone.now().date()).isoformat(),
+                currency=invoice.currency,
+            )
+        )
+    present = {str(p.id) for p in payments}
+    for link in ours.get(invoice.id, []):
+        if link.state == SyncLink.State.SYNCED and link.harvest_id not in present and link.xero_id:
+            items.append(
+                ReverseItem(
+                    harvest_payment_id=int(link.harvest_id),
+                    harvest_invoice_id=invoice.id,
+                    harvest_number=invoice.number,
+                    xero_invoice_id=xero_id,
+                    amount=Decimal(str(link.snapshot.get("amount") or "0")),
+                    paid_on=str(link.snapshot.get("paid_on") or ""),
+                    currency=invoice.currency,
+                    action="delete",
+                    xero_payment_id=link.xero_id,
+                    reason="The payment was deleted in Harvest.",
+                )
+            )
+    return items
+
+
+def _items_check(ctx: FlowContext, *, items: list[ReverseItem]) -> None:
+    """Find earlier writes in Xero (by Reference) and hold what Xero would refuse."""
+    creates = [i for i in items if i.action == "create"]
+    if not creates:
+        return
+    views = {
+        v.invoice_id: v
+        for v in xero_invoices_by_ids(
+            xero=ctx.xero, invoice_ids={i.xero_invoice_id for i in creates}
+        )
+    }
+    rules = currency_rules_load(integration=ctx.integration)
+    due: dict[str, Decimal] = {}
+    for item in creates:
+        view = views.get(item.xero_invoice_id)
+        if view is None:
+            item.action, item.reason = "hold", "The Xero invoice could not be read."
+            continue
+        found = next(
+            (
+                s
+                for s in view.settlements
+                if (m := HARVEST_MARKER_RE.search(s.reference))
+                and int(m.group(1)) == item.harvest_payment_id
+            ),
+            None,
+        )
+        if found is not None:
+            item.action, item.xero_payment_id = "adopt", found.key
+            continue
+        rule = rules.get(item.currency.upper())
+        item.account_code = rule.clearing_account_code if rule else ""
+        expected = expected_xero_currency(rules=rules, harvest_currency=item.currency)
+        left = due.setdefault(view.invoice_id, view.amount_due or Decimal("0"))
+        if not item.account_code:
+            item.action = "hold"
+            item.reason = (
+                f"No clearing account for {item.currency}: set one in Mappings › Currencies to "
+                "record Harvest payments in Xero."
+            )
+        elif view.currency.upper() != expected:
+            item.action = "hold"
+            item.reason = f"Currency check failed: Xero {view.currency} vs Harvest {item.currency}."
+        elif view.status != "AUTHORISED":
+            item.action = "hold"
+            item.reason = (
+                f"The Xero invoice is {view.status}; Xero takes payments on approved invoices only."
+            )
+        elif item.amount > left:
+            item.action = "hold"
+            item.reason = f"Xero has only {left} {view.currency} due on invoice {view.number}."
+        else:
+            due[view.invoice_id] = left - item.amount
+
+
+def _links_prepare(
+    ctx: FlowContext, *, items: list[ReverseItem], state: str
+) -> dict[str, SyncLink]:
+    integration = ctx.integration
+    ids = [str(i.harvest_payment_id) for i in items]
+    existing = reverse_links_load(integration=integration, harvest_payment_ids=ids)
+    rows = []
+    for item in items:
+        previous = existing.get(str(item.harvest_payment_id))
+        rows.append(
+            SyncLink(
+                integration=integration,
+                kind=KIND,
+                harvest_id=str(item.harvest_payment_id),
+                xero_id=previous.xero_id if previous else None,
+                label=item.label,
+                state=state,
+                snapshot=item.snapshot(),
+                idempotency_key=idempotency_key_derive(
+                    integration_id=integration.pk,
+                    kind=KIND,
+                    harvest_id=item.harvest_payment_id,
+                    payload_hash=payload_hash(item.element()),
+                ),
+                attempts=(previous.attempts if previous else 0) + 1,
+            )
+        )
+    with transaction.atomic():
+        SyncLink.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["integration", "kind", "harvest_id"],
+            update_fields=[
+                "label",
+                "state",
+                "snapshot",
+                "idempotency_key",
+                "attempts",
+                "updated_at",
+            ],
+        )
+    return reverse_links_load(integration=integration, harvest_payment_ids=ids)
+
+
+def _items_apply(ctx: FlowContext, *, items: list[ReverseItem]) -> None:
+    if ctx.dry_run:
+        for item in items:
+            _record(
+                ctx,
+                item,
+                _ACTIONS[item.action],
+                f"Would {item.action}: {item.reason or item.amount}",
+            )
+        return
+    links = _links_prepare(ctx, items=items, state=SyncLink.State.SENDING)
+    now = timezone.now()
+    creates = [i for i in items if i.action == "create"]
+    results = {}
+    if creates:
+        keys = [links[str(i.harvest_payment_id)].idempotency_key for i in creates]
+        batch = ctx.xero.payments_create(
+            payments=[i.element() for i in creates],
+            idempotency_key=idempotency_key_for_batch(
+                operation="payments-create", record_keys=keys
+            ),
+        )
+        results = {creates[r.index].harvest_payment_id: r for r in batch.results}
+    changed = []
+    for item in items:
+        link = links[str(item.harvest_payment_id)]
+        state, error, message = _item_outcome(
+            ctx, item=item, link=link, result=results.get(item.harvest_payment_id)
+        )
+        link.state, link.last_error, link.updated_at = state, error, now
+        if state == SyncLink.State.SYNCED:
+            link.synced_at = now
+        changed.append(link)
+        action = (
+            _ACTIONS[item.action]
+            if not error or state == SyncLink.State.HELD
+            else SyncEvent.Action.FAIL
+        )
+        _record(
+            ctx,
+            item,
+            action,
+            message,
+            api_error=error if action == SyncEvent.Action.FAIL else "",
+            link=link,
+        )
+    SyncLink.objects.bulk_update(
+        changed, ["state", "last_error", "xero_id", "synced_at", "updated_at"]
+    )
+
+
+def _item_outcome(ctx: FlowContext, *, item: ReverseItem, link: SyncLink, result):
+    if item.action == "hold":
+        return SyncLink.State.HELD, item.reason, item.reason
+    if item.action == "adopt":
+        link.xero_id = item.xero_payment_id
+        return SyncLink.State.SYNCED, "", "Found in Xero (written by an earlier run)."
+    if item.action == "delete":
+        try:
+            ctx.xero.payment_delete(
+                payment_id=item.xero_payment_id, idempotency_key=f"{link.idempotency_key}:delete"
+            )
+        except (AuthExpired, Forbidden, RateLimited):
+            raise
+        except ApiError as error:
+            return (
+                SyncLink.State.FAILED,
+                error.api_message or str(error),
+                "Xero refused the deletion.",
+            )
+        return SyncLink.State.VOIDED, "", item.reason
+    if result is None or not result.ok:
+        text = result.error_text if result is not None else "no answer for this payment"
+        return SyncLink.State.FAILED, text, "Xero refused the payment."
+    link.xero_id = result.xero_id
+    return (
+        SyncLink.State.SYNCED,
+        "",
+        f"{item.amount} {item.currency} into account {item.account_code}",
+    )
+
+
+_ACTIONS = {
+    "create": SyncEvent.Action.CREATE,
+    "adopt": SyncEvent.Action.LINK,
+    "hold": SyncEvent.Action.HOLD,
+    "delete": SyncEvent.Action.VOID,
+}
+
+
+def _record(
+    ctx, item: ReverseItem, action, message: str, *, api_error: str = "", link=None
+) -> None:
+    ctx.recorder.record(
+        action=action,
+        kind=KIND,
+        harvest_id=str(item.harvest_payment_id),
+        xero_id=item.xero_payment_id,
+        label=item.label,
+        message=message,
+        api_error=api_error,
+        link=link,
+    )
