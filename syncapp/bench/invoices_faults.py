@@ -14,13 +14,14 @@ import uuid
 from typing import Any
 
 from syncapp.bench.invoices import (
+    SharedClock,
     contacts_prelink,
+    governor_reset,
     sandbox_integration_connect,
     sandbox_invoices_verify,
     sandbox_rig,
 )
 from syncapp.models import SyncLink, SyncRun
-from syncapp.providers.clock import SimulatedClock
 
 HELP = "Fault test at full size: N invoices, 20 % of calls failing, for several seeds."
 
@@ -42,7 +43,8 @@ def faults_sync(*, count: int, seed: int, rate: float = 0.2, max_runs: int = 8) 
     try:
         contacts_prelink(state=rig.state, integration=integration)
         faults.rate = rate  # the seeding and connecting above are not under test
-        clock = SimulatedClock()
+        governor_reset(rig)
+        clock = SharedClock(rig.clock)
         runs = []
         for _ in range(max_runs):
             row = SyncRun.objects.create(

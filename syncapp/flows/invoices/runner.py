@@ -21,6 +21,7 @@ from syncapp.flows.invoices.ledger import KINDS, invoice_links_load, invoice_lin
 from syncapp.flows.invoices.plan import PlanPolicy, invoice_plan, removed_plan
 from syncapp.flows.xero_cache import xero_settings_get, xero_settings_note_currency
 from syncapp.models import Cursor, SyncLink
+from syncapp.providers.errors import GovernorWouldWait
 from syncapp.providers.harvest.invoice_types import HarvestInvoice
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ FULL_STREAM = "harvest.invoices.full"
 FULL_EVERY = timedelta(hours=24)
 # Harvest's updated_since is compared to its own clock: read a little before the watermark.
 CURSOR_OVERLAP = timedelta(minutes=5)
+MINUTE_WAIT = 61.0
 
 
 def _batched(items, size: int):
@@ -78,6 +80,12 @@ class InvoiceRun:
     def __init__(self, flow: FlowContext) -> None:
         self.flow = flow
         self.integration = integration = flow.integration
+        # A bulk run waits in place for Xero's minute window to refill (60 calls a minute);
+        # only a longer wait (the day limit) stops the run, to be picked up by the next one.
+        for client in (flow.xero, flow.harvest):
+            governor = getattr(client, "governor", None)
+            if governor is not None and getattr(governor, "max_wait", 0) < MINUTE_WAIT:
+                governor.max_wait = MINUTE_WAIT
         self.settings = xero_settings_get(integration=integration, xero=flow.xero)
         company = flow.harvest.get_company()
         self.mapping = mapping_context_load(
@@ -98,6 +106,7 @@ class InvoiceRun:
         )
         self.seen: set[str] = set()
         self.newest: datetime | None = None
+        self.stopped = ""
 
     def chunk_process(self, invoices: list[HarvestInvoice]) -> None:
         links = invoice_links_load(
@@ -148,6 +157,16 @@ class InvoiceRun:
             )
 
     def read(self, invoices) -> None:
+        try:
+            self._read(invoices)
+        except GovernorWouldWait as exc:
+            self.stopped = (
+                f"Stopped early: {exc}. What was not sent waits for the next run "
+                "(the cursor did not move)."
+            )
+            logger.warning("invoices run stopped by the rate governor: %s", exc)
+
+    def _read(self, invoices) -> None:
         for chunk in _batched(invoices, CHUNK):
             self.flow.recorder.add_total(len(chunk))
             for invoice in chunk:
@@ -185,9 +204,9 @@ def invoices_run(flow: FlowContext) -> None:
     }
     run.read(flow.harvest.iter_invoices(updated_since=None if full else since - CURSOR_OVERLAP))
     again = [HarvestInvoice.from_api(raw) for key, raw in leftovers.items() if key not in run.seen]
-    if again:
+    if again and not run.stopped:
         run.read(again)
-    if full:
+    if full and not run.stopped:
         synced = SyncLink.objects.filter(
             integration=integration, kind__in=KINDS, xero_id__isnull=False
         ).exclude(state__in=(SyncLink.State.VOIDED, SyncLink.State.CONFLICT))
@@ -196,13 +215,21 @@ def invoices_run(flow: FlowContext) -> None:
         if operations:
             flow.recorder.add_total(len(operations))
             run.applier.operations_apply(operations)
-    run.applier.finish()
+    if not run.stopped:
+        try:
+            run.applier.finish()
+        except GovernorWouldWait as exc:
+            run.stopped = f"Stopped before repairing unanswered writes: {exc}."
     flow.recorder.flush()
     extra = flow.recorder.summary.extra
+    if run.stopped:
+        extra["stopped"] = run.stopped
     extra["mismatched_totals"] = run.applier.mismatched
     extra["full_read"] = full
     if flow.dry_run:
         extra["would_total"] = {k: str(v) for k, v in sorted(run.applier.would_total.items())}
+        return
+    if run.stopped:
         return
     if run.newest is not None:
         _cursor_set(integration, STREAM, max(run.newest, since) if since else run.newest)
