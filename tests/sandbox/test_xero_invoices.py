@@ -285,3 +285,17 @@ def test_approved_invoice_needs_a_due_date(xero, customer):
     approved, draft = response.json()["Invoices"]
     assert [e["Message"] for e in approved["ValidationErrors"]] == ["The document DueDate field must be specified."]
     assert draft["StatusAttributeString"] == "OK"
+
+
+def test_unitdp_four_keeps_four_places(xero, customer):
+    body = invoice_body(customer, LineItems=[{"Description": "Tiny units", "Quantity": 1000, "UnitAmount": 0.1234,
+                                              "AccountCode": "200", "TaxType": "NONE"}])
+    created = xero.put(f"{API}/Invoices", params={"unitdp": 4}, json={"Invoices": [body]}).json()["Invoices"][0]
+    assert money(created["LineItems"][0]["UnitAmount"]) == Decimal("0.1234")
+    assert money(created["Total"]) == Decimal("123.40")
+    shown = xero.get(f"{API}/Invoices/{created['InvoiceID']}").json()["Invoices"][0]["LineItems"][0]
+    assert money(shown["UnitAmount"]) == Decimal("0.12")
+    four = xero.get(f"{API}/Invoices/{created['InvoiceID']}", params={"unitdp": 4}).json()["Invoices"][0]
+    assert money(four["LineItems"][0]["UnitAmount"]) == Decimal("0.1234")
+    plain = xero.put(f"{API}/Invoices", json={"Invoices": [body]}).json()["Invoices"][0]
+    assert money(plain["Total"]) == Decimal("120.00")  # without unitdp the price is 0.12

@@ -89,7 +89,8 @@ def documents_list(rc: RequestContext, kind: DocKind) -> Response:
     # Xero returns line items in a list only when paging ("page=1 - Up to 100 invoices will be
     # returned ... with line items shown for each invoice").
     lines = pagination is not None
-    items = [document_json(state, kind, r, lines=lines, summary=summary) for r in selected]
+    unitdp = rc.batch().unitdp
+    items = [document_json(state, kind, r, lines=lines, summary=summary, unitdp=unitdp) for r in selected]
     extra = {"pagination": pagination} if pagination is not None else None
     return rc.envelope(_collection_key(kind), items, extra)
 
@@ -98,7 +99,7 @@ def document_get(rc: RequestContext, kind: DocKind, ref: str) -> Response:
     record = _find(rc.state, kind, ref)
     if record is None:
         raise not_found()
-    return rc.envelope(_collection_key(kind), [document_json(rc.state, kind, record)])
+    return rc.envelope(_collection_key(kind), [document_json(rc.state, kind, record, unitdp=rc.batch().unitdp)])
 
 
 def documents_write(rc: RequestContext, kind: DocKind, *, create_only: bool, path_id: str | None = None) -> Response:
@@ -117,8 +118,8 @@ def documents_write(rc: RequestContext, kind: DocKind, *, create_only: bool, pat
                                         bool(isinstance(raw, dict) and raw.get(kind.id_field)),
                                         path_id=path_id),
         commit=lambda p: doc_commit(state, p, ctx=ctx),
-        render=lambda record: document_json(state, kind, record),
-        render_failed=lambda p: document_json(state, kind, p.record),
+        render=lambda record: document_json(state, kind, record, unitdp=ctx.unitdp),
+        render_failed=lambda p: document_json(state, kind, p.record, unitdp=ctx.unitdp),
         summarize=True if path_id is not None else None,
     )
 

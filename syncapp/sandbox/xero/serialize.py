@@ -13,6 +13,7 @@ from syncapp.sandbox.xero.formats import (
     msdatetime,
     msdatetime_envelope,
 )
+from syncapp.sandbox.xero.money import dp_round
 from syncapp.sandbox.xero.state import XeroState
 
 PROVIDER_NAME = "hxsync sandbox"
@@ -73,12 +74,14 @@ def contact_json(state: XeroState, record: dict[str, Any], *, summary: bool = Fa
     return data
 
 
-def line_json(line: dict[str, Any]) -> dict[str, Any]:
+def line_json(line: dict[str, Any], *, unitdp: int = 2) -> dict[str, Any]:
+    """`unitdp=4` shows unit amounts to 4 places; otherwise Xero shows them rounded to 2."""
+    unit = line["UnitAmount"] if unitdp == 4 else dp_round(line["UnitAmount"], 2)
     data = {
         "LineItemID": line["LineItemID"],
         "Description": line.get("Description", ""),
         "Quantity": money_json(line["Quantity"]),
-        "UnitAmount": money_json(line["UnitAmount"]),
+        "UnitAmount": money_json(unit),
         "TaxType": line["TaxType"],
         "TaxAmount": money_json(line["TaxAmount"]),
         "LineAmount": money_json(line["LineAmount"]),
@@ -105,7 +108,8 @@ def payment_ref(payment: dict[str, Any]) -> dict[str, Any]:
 
 
 def document_json(
-    state: XeroState, kind: Any, record: dict[str, Any], *, lines: bool = True, summary: bool = False
+    state: XeroState, kind: Any, record: dict[str, Any], *, lines: bool = True, summary: bool = False,
+    unitdp: int = 2,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {"Type": record["Type"]} if record.get("Type") else {}
     doc_id = record.get(kind.id_field)
@@ -128,7 +132,7 @@ def document_json(
     data["Status"] = record.get("Status", "DRAFT")
     data["LineAmountTypes"] = record.get("LineAmountTypes", "Exclusive")
     if lines and not summary:
-        data["LineItems"] = [line_json(line) for line in record.get("LineItems", [])]
+        data["LineItems"] = [line_json(line, unitdp=unitdp) for line in record.get("LineItems", [])]
     for name in ("SubTotal", "TotalTax", "Total", "TotalDiscount", "AmountDue", "AmountPaid",
                  "AmountCredited", "RemainingCredit", "AppliedAmount"):
         if name in record:
