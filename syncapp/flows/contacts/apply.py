@@ -175,13 +175,16 @@ class ContactsApply:
                             api_error=getattr(error, "api_message", "") or str(error))
             return
         outcomes = []
-        for record in result:
+        # Successes first, so a name refused because a sibling in this batch took it can name it.
+        for record in sorted(result, key=lambda r: not r.ok):
             op = batch[record.index]
             link = links[op.client.client_id]
             if record.ok:
                 snapshot = op.snapshot
                 if record.element.get("ContactID"):
-                    xero_now = xero_side_from_contact(Contact.from_api(record.element)).values()
+                    answer = xero_side_from_contact(Contact.from_api(record.element))
+                    self.contacts[answer.contact_id] = answer
+                    xero_now = answer.values()
                     snapshot = {**op.snapshot, "xero": {**op.snapshot["xero"], **_sent_form(xero_now, op)}}
                 outcomes.append(LinkOutcome(link=link, xero_id=record.xero_id,
                                             payload_hash=op.state_hash, snapshot=snapshot))

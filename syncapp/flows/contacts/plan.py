@@ -101,8 +101,9 @@ def client_plan(
         op = contact_update_plan(
             client=client, contact=contact, link=link, data=data, frozen=frozen, restore=restore
         )
-        if snapshot.get("restore") and not op.ledger_changes:
-            op.ledger_changes = True  # clear the flag even when the contact is active again
+        if snapshot.get("restore") or link.state != "synced":
+            # Settle the row (clear the flag, end a retry) even when nothing is left to send.
+            op.ledger_changes = True
         return op
     if link and link.xero_id:
         return ContactOp(

@@ -34,10 +34,11 @@ class RecordingTransport(httpx.BaseTransport):
 
 
 def contacts_run(integration, sandbox, *, dry_run: bool = False) -> tuple[SyncRun, RecordingTransport]:
+    """One contacts run; retries back off on the sandbox's clock (simulated, never slept)."""
     transport = RecordingTransport(sandbox.transport)
     run = SyncRun.objects.create(integration=integration, flow="contacts",
                                  trigger=SyncRun.Trigger.COMMAND, dry_run=dry_run)
-    run = sync_run_execute(run_id=run.pk, transport=transport)
+    run = sync_run_execute(run_id=run.pk, transport=transport, clock=sandbox.clock)
     return run, transport
 
 
