@@ -174,6 +174,11 @@ XERO_REDIRECT_URI = env.str("XERO_REDIRECT_URI", default="")
 HARVEST_REDIRECT_URI = env.str("HARVEST_REDIRECT_URI", default="")
 # Xero webhook signing key (developer.xero.com > your app > Webhooks); per-integration keys win.
 XERO_WEBHOOK_KEY = env.str("XERO_WEBHOOK_KEY", default="")
+# The demo: `manage.py start` seeds and serves the Harvest/Xero simulators and connects to them.
+# Never on in production unless asked for; the product itself never needs the sandbox.
+HXSYNC_SANDBOX = env.bool("HXSYNC_SANDBOX", default=DEBUG)
+SANDBOX_PORT = env.int("SANDBOX_PORT", default=8700)
+SANDBOX_STATE_PATH = env.str("SANDBOX_STATE_PATH", default=str(VAR_DIR / "sandbox" / "state.pickle"))
 HXSYNC_SPECS_DIR = env.str("HXSYNC_SPECS_DIR", default=str(BASE_DIR.parent / "shared" / "specs"))
 
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"

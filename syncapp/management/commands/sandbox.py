@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 
@@ -40,6 +41,9 @@ class Command(BaseCommand):
             "--validate", action="store_true", help="check every exchange against the specs"
         )
         serve.add_argument("--no-rate-limits", action="store_true")
+        serve.add_argument(
+            "--quiet", action="store_true", help="one line at start, no request log (make run)"
+        )
         seed = sub.add_parser(
             "seed", help="build the demo agency from scratch (replaces the state)"
         )
@@ -78,11 +82,18 @@ class Command(BaseCommand):
         )
         self.stdout.write(str(integration.pk))
 
-    def _serve(self, *, store, host, port, validate, no_rate_limits, **_):
+    def _serve(self, *, store, host, port, validate, no_rate_limits, quiet, **_):
         signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
 
         def ready(info):
-            self._print_ready(info, store)
+            if quiet:
+                logging.getLogger("werkzeug").setLevel(logging.WARNING)
+                self.stdout.write(
+                    f"Sandbox (simulated Harvest and Xero) serving on {info['base_url']}; "
+                    "`python manage.py sandbox serve` on another port prints its credentials."
+                )
+            else:
+                self._print_ready(info, store)
 
         try:
             sandbox_serve(
