@@ -1,0 +1,131 @@
+"""Resolving contact conflicts through the services, then syncing: what each resolution does."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from syncapp.flows.contacts.links import contact_link_for_client
+from syncapp.models import Conflict, SyncLink, SyncRun
+from syncapp.services.conflicts import (
+    ConflictResolutionError,
+    conflict_create_new,
+    conflict_ignore,
+    conflict_link,
+    conflict_take_side,
+    conflicts_resolve_bulk,
+)
+from tests.factories import UserFactory
+from tests.flows.contacts.helpers import api_clients, contacts_run, references_in_xero, summary
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def synced(sandbox, sandbox_integration):
+    summary(contacts_run(sandbox_integration, sandbox)[0])
+    sandbox.clock.advance(timedelta(minutes=1))
+    return sandbox_integration
+
+
+def conflict_named(name):
+    return Conflict.objects.get(label=name, status=Conflict.Status.OPEN)
+
+
+def test_link_releases_the_client_and_queues_contacts_and_invoices(sandbox, synced):
+    user = UserFactory(username="fiona", finance=True)
+    conflict = conflict_named("Acme Corporation")
+    contact_id = conflict.candidates[0]["contact_id"]
+    assert contact_link_for_client(integration=synced, harvest_client_id=conflict.harvest_id)[0] is None
+
+    conflict_link(conflict=conflict, xero_contact_id=contact_id, user=user)
+    conflict.refresh_from_db()
+    assert (conflict.status, conflict.resolution, conflict.resolved_by) == (
+        Conflict.Status.RESOLVED, Conflict.Resolution.LINK, user)
+    assert contact_link_for_client(integration=synced, harvest_client_id=conflict.harvest_id) == (
+        contact_id, None)
+    queued = SyncRun.objects.filter(status=SyncRun.Status.QUEUED, trigger=SyncRun.Trigger.RESYNC)
+    assert sorted(queued.values_list("flow", flat=True)) == ["contacts", "invoices"]
+
+    counts = summary(contacts_run(synced, sandbox)[0])
+    assert counts["conflicts"] == 0 and counts["created"] == 0
+    contact = sandbox.state.xero.contacts[contact_id]
+    assert contact["Name"] == "ACME Corp."  # finance's name kept: a link never renames
+    assert contact["ContactNumber"] == f"HARVEST-{conflict.harvest_id}"
+    assert SyncLink.objects.get(harvest_id=conflict.harvest_id).state == SyncLink.State.SYNCED
+
+
+def test_link_to_the_archived_twin_restores_it(sandbox, synced):
+    twin = sandbox.state.xero.seed_info["archived_twin"]
+    conflict = conflict_named(twin["name"])
+    conflict_link(conflict=conflict, xero_contact_id=twin["contact_id"])
+    summary(contacts_run(synced, sandbox)[0])
+    assert sandbox.state.xero.contacts[twin["contact_id"]]["ContactStatus"] == "ACTIVE"
+    assert SyncLink.objects.get(harvest_id=conflict.harvest_id).snapshot.get("restore") is None
+
+
+def test_create_new_creates_beside_the_lookalike(sandbox, synced):
+    conflict = conflict_named("Bluefin Studios")
+    conflict_create_new(conflict=conflict)
+    counts = summary(contacts_run(synced, sandbox)[0])
+    assert counts["created"] == 1
+    link = SyncLink.objects.get(harvest_id=conflict.harvest_id)
+    assert sandbox.state.xero.contacts[link.xero_id]["Name"] == "Bluefin Studios"
+    assert references_in_xero(sandbox)[f"HARVEST-{conflict.harvest_id}"] == 1
+
+
+def test_ignore_keeps_the_client_out_and_its_invoices_waiting(sandbox, synced):
+    conflict = conflict_named("Harbor View Hotels")
+    conflict_ignore(conflict=conflict)
+    assert not SyncRun.objects.filter(status=SyncRun.Status.QUEUED).exists()
+    run, transport = contacts_run(synced, sandbox)
+    assert transport.writes == []
+    xero_id, reason = contact_link_for_client(integration=synced, harvest_client_id=conflict.harvest_id)
+    assert xero_id is None and "ignore" in reason
+
+
+def test_take_xero_value_for_a_field_changed_on_both_sides(sandbox, synced):
+    link = SyncLink.objects.filter(state=SyncLink.State.SYNCED).order_by("harvest_id").first()
+    with api_clients(synced, sandbox) as (harvest, xero):
+        harvest.update_client(client_id=int(link.harvest_id), name="Harvest Spelling")
+        xero.contacts_update(contacts=[{"ContactID": link.xero_id, "Name": "Xero Spelling"}],
+                             idempotency_key="test-take-xero")
+    sandbox.clock.advance(timedelta(minutes=1))
+    summary(contacts_run(synced, sandbox)[0])
+    conflict = Conflict.objects.get(harvest_id=link.harvest_id, status=Conflict.Status.OPEN)
+    with pytest.raises(ConflictResolutionError):
+        conflict_link(conflict=conflict, xero_contact_id=link.xero_id)
+    conflict_take_side(conflict=conflict, side="xero")
+    counts = summary(contacts_run(synced, sandbox)[0])
+    assert counts["updated"] == 1
+    assert sandbox.state.harvest.clients[int(link.harvest_id)]["name"] == "Xero Spelling"
+    sandbox.clock.advance(timedelta(minutes=1))
+    run, transport = contacts_run(synced, sandbox)
+    assert transport.writes == [] and not Conflict.objects.filter(status=Conflict.Status.OPEN,
+                                                                   harvest_id=link.harvest_id).exists()
+
+
+def test_bulk_link_best_and_refusals(sandbox, synced):
+    open_conflicts = list(Conflict.objects.filter(status=Conflict.Status.OPEN))
+    outcome = conflicts_resolve_bulk(conflicts=open_conflicts, action="link_best")
+    assert outcome.resolved == len(open_conflicts) and not outcome.errors
+    assert sorted(run.flow for run in outcome.runs) == ["contacts", "invoices"]
+    counts = summary(contacts_run(synced, sandbox)[0])
+    assert counts["conflicts"] == 0 and counts["created"] == 0 and counts["failed"] == 0
+    assert not SyncLink.objects.filter(state=SyncLink.State.CONFLICT).exists()
+    assert not Conflict.objects.filter(status=Conflict.Status.OPEN).exists()
+    # Resolving twice is refused with a reason.
+    again = conflicts_resolve_bulk(conflicts=open_conflicts[:1], action="ignore")
+    assert again.resolved == 0 and "already" in again.errors[0]
+
+
+def test_a_contact_linked_elsewhere_cannot_be_linked_again(synced):
+    taken = SyncLink.objects.filter(state=SyncLink.State.SYNCED).first()
+    conflict = conflict_named("Orchid Health")
+    conflict.candidates = [*conflict.candidates, {"contact_id": taken.xero_id, "name": "Taken"}]
+    conflict.save()
+    with pytest.raises(ConflictResolutionError, match="already linked"):
+        conflict_link(conflict=conflict, xero_contact_id=taken.xero_id)
+    with pytest.raises(ConflictResolutionError, match="not one of"):
+        conflict_link(conflict=conflict, xero_contact_id="not-a-candidate")
