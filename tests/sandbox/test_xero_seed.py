@@ -89,3 +89,26 @@ def test_state_pickles_without_hooks():
 def test_seed_without_harvest_still_builds_an_organisation():
     x = seed_xero(SandboxState(), seed=2, harvest=None, today=TODAY)
     assert x.contacts and x.invoices and "archived_twin" not in x.seed_info
+
+
+def test_a_restart_keeps_ledger_tokens_and_idempotency(tmp_path):
+    from datetime import UTC, datetime
+
+    from syncapp.sandbox import SimClock, StateStore, build_sandbox_app, sandbox_client
+    from tests.sandbox.test_xero_support import API, invoice_body, xero_auth
+
+    clock = SimClock(frozen_at=datetime(2026, 1, 15, 12, tzinfo=UTC))
+    state = seeded(0)
+    headers = {**xero_auth(state, clock), "Idempotency-Key": "before-restart"}
+    customer = state.xero.seed_info["near_duplicates"][0]["contact_id"]
+    with sandbox_client(build_sandbox_app(state, clock=clock, rate_limits=False), headers=headers) as client:
+        first = client.put(f"{API}/Invoices", json={"Invoices": [invoice_body(customer)]})
+    store = StateStore(tmp_path / "state.pickle")
+    store.save(state)
+    restored = store.load()
+    with sandbox_client(build_sandbox_app(restored, clock=clock, rate_limits=False), headers=headers) as client:
+        again = client.put(f"{API}/Invoices", json={"Invoices": [invoice_body(customer)]})
+        assert again.status_code == 200 and again.content == first.content
+        invoice_id = first.json()["Invoices"][0]["InvoiceID"]
+        assert client.get(f"{API}/Invoices/{invoice_id}").json()["Invoices"][0]["Total"] == 326.63
+    assert len(restored.xero.invoices) == len(state.xero.invoices)
