@@ -177,3 +177,24 @@ class ContactMatchRuleFactory(factory.django.DjangoModelFactory):
         model = ContactMatchRule
 
     integration = factory.SubFactory(IntegrationFactory)
+
+
+class PaymentLedgerEntryFactory(SyncLinkFactory):
+    """A payment row of the ledger (issue 8), as the payments flow writes it."""
+
+    class Meta:
+        model = "syncapp.PaymentLedgerEntry"
+
+    kind = SyncKind.PAYMENT
+    label = factory.Sequence(lambda n: f"{1000 + n}: Xero payment")
+    snapshot = factory.LazyFunction(
+        lambda: {
+            "direction": "xero_to_harvest",
+            "harvest_invoice_number": "1001",
+            "xero_invoice_number": "INV-1001",
+            "amount": "120.00",
+            "currency": "USD",
+            "paid_on": "2026-11-20",
+            "source": "payment",
+        }
+    )

@@ -17,6 +17,7 @@ OBJECT_FACTORIES = {
     "syncapp.conflict": factories.ConflictFactory,
     "syncapp.cursor": factories.CursorFactory,
     "syncapp.webhookevent": factories.WebhookEventFactory,
+    "syncapp.paymentledgerentry": factories.PaymentLedgerEntryFactory,
     "mappings.accountmapping": factories.AccountMappingFactory,
     "mappings.taxmapping": factories.TaxMappingFactory,
     "mappings.trackingmapping": factories.TrackingMappingFactory,
@@ -34,6 +35,7 @@ FINANCE_EXPECTED = {
     "syncapp.conflict": (200, 403, 200),
     "syncapp.cursor": (200, 403, 200),
     "syncapp.webhookevent": (200, 403, 200),
+    "syncapp.paymentledgerentry": (200, 403, 200),
     **{
         f"mappings.{m}": (200, 200, 200)
         for m in (
