@@ -1,17 +1,136 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils.safestring import mark_safe
 
+from syncapp.admin.preflight import preflight_view
 from syncapp.admin.readonly import ReadOnlyAdmin
-from syncapp.models import Cursor, SyncLink
+from syncapp.flows.invoices.services import invoices_resync_request
+from syncapp.models import Cursor, Integration, SyncKind, SyncLink
+
+INVOICE_KINDS = (SyncKind.INVOICE, SyncKind.CREDIT_NOTE)
 
 
 @admin.register(SyncLink)
 class SyncLinkAdmin(ReadOnlyAdmin):
-    list_display = ("label", "kind", "integration", "state", "harvest_id", "xero_id", "synced_at")
+    list_display = (
+        "label",
+        "kind",
+        "integration",
+        "state",
+        "harvest_id",
+        "xero_id",
+        "synced_at",
+        "last_error_short",
+    )
     list_filter = ("kind", "state", "integration")
     search_fields = ("label", "harvest_id", "xero_id")
     list_select_related = ("integration",)
     date_hierarchy = "updated_at"
-    exclude = ("idempotency_key",)
+    exclude = ("idempotency_key", "snapshot")
+    actions = ("resync_invoices",)
+    change_list_template = "admin/syncapp/synclink/change_list.html"
+    change_form_template = "admin/syncapp/synclink/change_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+        return [*fields, "account_rules"]
+
+    @admin.display(description="Last error")
+    def last_error_short(self, obj):
+        return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
+
+    @admin.display(description="Lines: which rule chose each account")
+    def account_rules(self, obj):
+        snapshot = obj.snapshot or {}
+        return mark_safe(  # noqa: S308 - rendered by a template with autoescape
+            render_to_string(
+                "admin/syncapp/synclink/explain.html",
+                {
+                    "lines": snapshot.get("explain") or [],
+                    "expected": snapshot.get("expected"),
+                    "mismatch": snapshot.get("mismatch", ""),
+                },
+            )
+        )
+
+    def _can_resync(self, request) -> bool:
+        return request.user.has_perm("syncapp.trigger_sync")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self._can_resync(request):
+            actions.pop("resync_invoices", None)
+        return actions
+
+    @admin.action(description="Resync the selected invoices now")
+    def resync_invoices(self, request, queryset):
+        if not self._can_resync(request):
+            raise PermissionDenied
+        chosen = queryset.filter(kind__in=INVOICE_KINDS, harvest_id__isnull=False)
+        skipped = queryset.count() - chosen.count()
+        by_integration: dict[int, list[str]] = {}
+        for integration_id, harvest_id in chosen.values_list("integration_id", "harvest_id"):
+            by_integration.setdefault(integration_id, []).append(harvest_id)
+        for integration in Integration.objects.filter(pk__in=by_integration):
+            run = invoices_resync_request(
+                integration=integration,
+                harvest_ids=by_integration[integration.pk],
+                user=request.user,
+            )
+            url = reverse("admin:syncapp_syncrun_change", args=[run.pk])
+            messages.success(
+                request,
+                mark_safe(  # noqa: S308 - only our own url and counts
+                    f"Resync of {len(by_integration[integration.pk])} invoice(s) for "
+                    f'{integration} queued: <a href="{url}">follow its progress</a>.'
+                ),
+            )
+        if skipped:
+            messages.warning(request, f"{skipped} selected row(s) are not invoices; left alone.")
+
+    def resync_one_view(self, request, link_id: int):
+        if request.method != "POST" or not self._can_resync(request):
+            raise PermissionDenied
+        link = get_object_or_404(SyncLink, pk=link_id, kind__in=INVOICE_KINDS)
+        run = invoices_resync_request(
+            integration=link.integration, harvest_ids=[link.harvest_id], user=request.user
+        )
+        messages.success(
+            request, f"Resync of {link.label or link.harvest_id} queued (run #{run.pk})."
+        )
+        return redirect("admin:syncapp_syncrun_change", run.pk)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        link = SyncLink.objects.filter(pk=object_id).only("kind").first() if object_id else None
+        extra_context["can_resync"] = bool(
+            link and link.kind in INVOICE_KINDS and self._can_resync(request)
+        )
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        extra_context["preflight_integrations"] = list(Integration.objects.only("pk", "name"))
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "preflight/<int:integration_id>/",
+                view(lambda request, integration_id: preflight_view(self, request, integration_id)),
+                name="syncapp_synclink_preflight",
+            ),
+            path(
+                "<int:link_id>/resync/",
+                view(self.resync_one_view),
+                name="syncapp_synclink_resync",
+            ),
+            *super().get_urls(),
+        ]
 
 
 @admin.register(Cursor)

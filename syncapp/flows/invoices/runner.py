@@ -19,6 +19,8 @@ from syncapp.flows.invoices.apply import InvoiceApplier
 from syncapp.flows.invoices.context import mapping_context_load
 from syncapp.flows.invoices.ledger import KINDS, invoice_links_load, invoice_links_unsettled
 from syncapp.flows.invoices.plan import PlanPolicy, invoice_plan, removed_plan
+from syncapp.flows.invoices.preflight import preflight_check
+from syncapp.flows.invoices.services import preflight_inputs
 from syncapp.flows.xero_cache import xero_settings_get, xero_settings_note_currency
 from syncapp.models import Cursor, SyncLink
 from syncapp.providers.errors import GovernorWouldWait
@@ -179,6 +181,12 @@ class InvoiceRun:
 def invoices_run(flow: FlowContext) -> None:
     integration = flow.integration
     run = InvoiceRun(flow)
+    problems = preflight_check(
+        integration=integration,
+        settings=run.settings,
+        **preflight_inputs(integration=integration),
+    )
+    flow.recorder.summary.extra["preflight"] = [p.as_dict() for p in problems]
     resync = [str(h) for h in (flow.run.counters or {}).get("resync_harvest_ids", [])]
     started = timezone.now()
     if resync:

@@ -1,0 +1,113 @@
+"""What the admin calls: resync of chosen invoices, and the preflight with its reads."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+
+from django.db import transaction
+
+from mappings.models import AccountMapping, CurrencyMapping, TaxMapping
+from syncapp.flows.invoices.context import INVOICE_SCOPES
+from syncapp.flows.invoices.ledger import invoice_links_load
+from syncapp.flows.invoices.plan import TRIGGER_STATES
+from syncapp.flows.invoices.preflight import PendingInvoice, Problem, preflight_check
+from syncapp.flows.xero_cache import xero_settings_get
+from syncapp.models import Integration, SyncRun
+
+
+def invoices_resync_request(*, integration: Integration, harvest_ids, user=None) -> SyncRun:
+    """Queue a run that reads these Harvest invoices again and sends them whatever the ledger's
+    hash says (finance asked for it)."""
+    from syncapp.services.runs import sync_run_enqueue
+
+    ids = sorted({str(h) for h in harvest_ids if h})
+    with transaction.atomic():
+        run = SyncRun.objects.create(
+            integration=integration,
+            flow=SyncRun.Flow.INVOICES,
+            trigger=SyncRun.Trigger.RESYNC,
+            requested_by=user,
+            counters={"resync_harvest_ids": ids},
+        )
+        transaction.on_commit(lambda: sync_run_enqueue(run_id=run.pk))
+    return run
+
+
+def preflight_inputs(*, integration: Integration) -> dict:
+    accounts = [
+        (m.account_code, f"Account mapping: {m}")
+        for m in AccountMapping.objects.filter(integration=integration, scope__in=INVOICE_SCOPES)
+    ]
+    currencies = list(CurrencyMapping.objects.filter(integration=integration))
+    accounts += [
+        (c.sales_account_code, f"Currency mapping {c.harvest_currency}")
+        for c in currencies
+        if c.sales_account_code
+    ]
+    taxes = [
+        (m.xero_tax_type, f"Tax mapping: {m}")
+        for m in TaxMapping.objects.filter(integration=integration)
+    ]
+    return {
+        "account_codes": accounts,
+        "tax_types": taxes,
+        "currency_targets": [c.xero_currency for c in currencies],
+    }
+
+
+def invoices_preflight(
+    *,
+    integration: Integration,
+    refresh: bool = False,
+    read_invoices: bool = False,
+    **client_options,
+) -> list[Problem]:
+    """Check mappings and the organisation (and, with `read_invoices`, the Harvest invoices not
+    yet in Xero: currencies, lock date, numbers already taken in Xero). Reads only."""
+    from syncapp import engine
+
+    settings = xero_settings_get(integration=integration)
+    pending: list[PendingInvoice] = []
+    taken: dict[str, str] = {}
+    if refresh or read_invoices or settings is None:
+        connections = {c.provider: c for c in integration.connections.all()}
+        if "xero" not in connections or "harvest" not in connections:
+            return [
+                Problem(
+                    "not_connected",
+                    "Connections",
+                    "Harvest or Xero is not connected for this integration.",
+                    "Connect both under Sync › Connections.",
+                    blocking=True,
+                )
+            ]
+        with ExitStack() as stack:
+            harvest, xero = engine.run_clients(
+                connections=connections, stack=stack, **client_options
+            )
+            settings = xero_settings_get(integration=integration, xero=xero, refresh=refresh)
+            if read_invoices:
+                states = TRIGGER_STATES.get(integration.invoice_trigger, TRIGGER_STATES["open"])
+                invoices = [i for i in harvest.iter_invoices() if i.state in states]
+                links = invoice_links_load(
+                    integration=integration, harvest_ids=[i.id for i in invoices]
+                )
+                pending = [
+                    PendingInvoice(str(i.id), i.number, i.currency, i.issue_date)
+                    for i in invoices
+                    if not (links.get(str(i.id)) and links[str(i.id)].xero_id)
+                ]
+                if integration.numbering_policy != "xero" and pending:
+                    prefix = integration.invoice_number_prefix
+                    numbers = [f"{prefix}{p.number}" for p in pending]
+                    for found in xero.invoices_iter(invoice_numbers=numbers, summary_only=True):
+                        taken[found.invoice_number.lower()] = (
+                            f"a {found.status.lower()} invoice ({found.currency_code} {found.total})"
+                        )
+    return preflight_check(
+        integration=integration,
+        settings=settings,
+        pending=pending,
+        taken_numbers=taken,
+        **preflight_inputs(integration=integration),
+    )
