@@ -148,11 +148,9 @@ class ConflictStatusFilter(admin.SimpleListFilter):
 @admin.register(Conflict)
 class ConflictAdmin(admin.ModelAdmin):
     change_form_template = "admin/syncapp/conflict/review.html"
-    list_display = ("review_link", "reason", "best_candidate", "integration", "status", "created_at",
-                    "resolved_by")
+    list_display = ("review_link", "reason", "best_candidate", "integration", "created_at")
     list_filter = (ConflictStatusFilter, "reason", "kind", "integration")
     search_fields = ("label", "harvest_id", "detail")
-    date_hierarchy = "created_at"
     list_select_related = ("integration", "resolved_by")
     actions = ["bulk_link_best", "bulk_create", "bulk_ignore", "bulk_take_harvest", "bulk_take_xero"]
     readonly_fields = (
@@ -182,6 +180,10 @@ class ConflictAdmin(admin.ModelAdmin):
             return ", ".join(c.get("label") or c.get("field") for c in items) + " differ"
         more = f" (+{len(items) - 1} more)" if len(items) > 1 else ""
         return f"{first.get('name', '?')}{more}"
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"title": "Contacts waiting for review", **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     # -- the review page ---------------------------------------------------------------------
 

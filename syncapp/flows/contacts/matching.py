@@ -206,13 +206,18 @@ def _decide(*, ordered: list[Candidate], rules: MatchRules) -> MatchDecision:
         if only.contradictions:
             why = "; ".join(only.contradictions)
             return MatchDecision(
-                "review", ordered, f"Matched {only.contact.name} by {', '.join(only.matched)}, but: {why}."
+                "review", ordered, f"Matched {only.contact.name} by {_keys(only)}, but: {why}."
             )
         if not rules.auto_link:
             return MatchDecision(
                 "review", ordered, f"Matched {only.contact.name}; the rules ask finance to confirm every match."
             )
-        return MatchDecision("link", ordered, f"matched by {', '.join(only.matched)}")
+        return MatchDecision("link", ordered, f"matched by {_keys(only)}")
     return MatchDecision(
         "weak", ordered, "Only similar names were found in Xero; none is certainly this client."
     )
+
+
+def _keys(candidate: Candidate) -> str:
+    words = {"reference": "reference", "email": "e-mail", "name": "name", "similar": "similar name"}
+    return " and ".join(words[k] for k in candidate.matched)
