@@ -27,3 +27,6 @@ def schedules_ensure() -> list[str]:
         )
         names.append(name)
     return names
+
+# Harvest clients <-> Xero contacts poll (issue 6): cursors make an idle poll a few reads.
+SCHEDULES.append(("hxsync: contacts poll", "syncapp.tasks.contacts_poll_task", 5))

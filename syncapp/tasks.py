@@ -19,3 +19,10 @@ def payments_poll_task() -> list[int]:
     from syncapp.flows.payments.schedule import payments_poll_request
 
     return payments_poll_request()
+
+
+def contacts_poll_task() -> list[int]:
+    """Poll Harvest clients / Xero contacts: a contacts run per active integration."""
+    from syncapp.flows.contacts.schedule import contacts_poll_request
+
+    return contacts_poll_request()

@@ -129,3 +129,16 @@ def test_a_contact_linked_elsewhere_cannot_be_linked_again(synced):
         conflict_link(conflict=conflict, xero_contact_id=taken.xero_id)
     with pytest.raises(ConflictResolutionError, match="not one of"):
         conflict_link(conflict=conflict, xero_contact_id="not-a-candidate")
+
+
+def test_contacts_poll_queues_one_run_per_connected_integration(sandbox_integration):
+    from syncapp.flows.contacts.schedule import contacts_poll_request
+    from syncapp.schedules import SCHEDULES
+    from tests.factories import IntegrationFactory
+
+    IntegrationFactory(name="Not connected")
+    first = contacts_poll_request()
+    assert len(first) == 1
+    assert SyncRun.objects.get(pk=first[0]).trigger == SyncRun.Trigger.SCHEDULE
+    assert contacts_poll_request() == first  # already queued: not queued twice
+    assert ("hxsync: contacts poll", "syncapp.tasks.contacts_poll_task", 5) in SCHEDULES
