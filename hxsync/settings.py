@@ -179,7 +179,6 @@ XERO_WEBHOOK_KEY = env.str("XERO_WEBHOOK_KEY", default="")
 # Never on in production unless asked for; the product itself never needs the sandbox.
 HXSYNC_SANDBOX = env.bool("HXSYNC_SANDBOX", default=DEBUG)
 SANDBOX_PORT = env.int("SANDBOX_PORT", default=8700)
-SANDBOX_STATE_PATH = env.str("SANDBOX_STATE_PATH", default=str(VAR_DIR / "sandbox" / "state.pickle"))
 HXSYNC_SPECS_DIR = env.str("HXSYNC_SPECS_DIR", default=str(BASE_DIR.parent / "shared" / "specs"))
 
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"

@@ -24,7 +24,9 @@ def default_state_path() -> Path:
     env = os.environ.get("HXSYNC_SANDBOX_STATE")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "var" / "sandbox" / "state.pickle"
+    # Beside hxsync's own files (settings.VAR_DIR follows the same variable), never in its tables.
+    var_dir = os.environ.get("HXSYNC_VAR_DIR") or Path(__file__).resolve().parents[3] / "var"
+    return Path(var_dir) / "sandbox" / "state.pickle"
 
 
 @dataclass
