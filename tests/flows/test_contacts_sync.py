@@ -158,3 +158,56 @@ def test_manage_py_sync_contacts_prints_the_summary(sandbox, sandbox_integration
     call_command("sync", "contacts")
     done = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert done["created"] == preview["created"] and done["status"] == "succeeded"
+
+
+def _xero_twin_of_meridian(integration, sandbox):
+    with api_clients(integration, sandbox) as (_, xero):
+        result = xero.contacts_create(
+            contacts=[{"Name": "Meridian Foods Inc", "EmailAddress": "ACCOUNTS@meridian.example.com"}],
+            idempotency_key="test-meridian",
+        )
+    return result.results[0].xero_id
+
+
+@pytest.mark.parametrize(("policy", "auto_link", "linked"), [
+    ("auto_link", True, True),
+    ("always_review", True, False),
+    ("auto_link", False, False),
+])
+def test_a_clean_match_links_or_waits_by_the_integration_rules(sandbox, sandbox_integration, policy,
+                                                                auto_link, linked):
+    from mappings.models import ContactMatchRule
+
+    sandbox_integration.contact_match_policy = policy
+    sandbox_integration.save()
+    ContactMatchRule.objects.create(integration=sandbox_integration, auto_link=auto_link)
+    twin = _xero_twin_of_meridian(sandbox_integration, sandbox)
+    summary(contacts_run(sandbox_integration, sandbox)[0])
+    meridian = next(cid for cid, c in sandbox.state.harvest.clients.items() if c["name"] == "Meridian Foods")
+    link = SyncLink.objects.get(harvest_id=str(meridian))
+    if linked:
+        assert link.xero_id == twin and link.state == SyncLink.State.SYNCED
+        assert sandbox.state.xero.contacts[twin]["ContactNumber"] == f"HARVEST-{meridian}"
+    else:
+        conflict = Conflict.objects.get(harvest_id=str(meridian), status=Conflict.Status.OPEN)
+        assert conflict.reason == Conflict.Reason.REVIEW_POLICY
+        assert conflict.candidates[0]["contact_id"] == twin
+
+
+def test_field_owner_decides_a_double_edit(sandbox, sandbox_integration):
+    from mappings.models import ContactMatchRule
+
+    ContactMatchRule.objects.create(integration=sandbox_integration, owner_email="xero")
+    summary(contacts_run(sandbox_integration, sandbox)[0])
+    link = SyncLink.objects.filter(state=SyncLink.State.SYNCED).order_by("harvest_id").first()
+    sandbox.clock.advance(timedelta(minutes=1))
+    with api_clients(sandbox_integration, sandbox) as (harvest, xero):
+        person = next(p for p in harvest.iter_contacts(client_id=int(link.harvest_id)))
+        harvest.update_contact(contact_id=person.id, email="from-harvest@example.com")
+        xero.contacts_update(contacts=[{"ContactID": link.xero_id, "EmailAddress": "from-xero@example.com"}],
+                             idempotency_key="test-owner")
+    sandbox.clock.advance(timedelta(minutes=1))
+    counts = summary(contacts_run(sandbox_integration, sandbox)[0])
+    assert counts["conflicts"] == 0 and counts["updated"] == 1
+    assert sandbox.state.harvest.contacts[person.id]["email"] == "from-xero@example.com"
+    assert sandbox.state.xero.contacts[link.xero_id]["EmailAddress"] == "from-xero@example.com"
