@@ -86,9 +86,20 @@ class InvoiceApplier:
         self._park(by_action.get(FAIL, []), SyncLink.State.FAILED, SyncEvent.Action.FAIL)
         self._flag(by_action.get(FLAG, []))
         if self.dry_run:
+            fresh = by_action.get(REPAIR, []) + by_action.get(CREATE, [])
+            taken = search.numbers_taken(xero=self.xero, operations=fresh) if fresh else {}
             for action in (REPAIR, CREATE, UPDATE, VOID):
                 for op in by_action.get(action, ()):
-                    self._preview(op)
+                    ours, holder = taken.get(op.harvest_id, (True, ""))
+                    if not ours:
+                        self._record(
+                            SyncEvent.Action.CONFLICT,
+                            op,
+                            message=f"Would go to review: number {op.label} is already used in "
+                            f"Xero by {holder} that hxsync did not create.",
+                        )
+                    else:
+                        self._preview(op)
             return
         repaired = self._repair(by_action.get(REPAIR, []))
         self._write(by_action.get(CREATE, []) + repaired[CREATE], CREATE)

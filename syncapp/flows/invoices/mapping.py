@@ -97,6 +97,18 @@ def _number(value: Decimal) -> Decimal:
     return normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal
 
 
+def _rounding_only(difference: Decimal, lines: int, what: str, errors: list[str]) -> bool:
+    """Per-line rounding moves a total by at most half a cent per line (plus Harvest's own
+    half cent); anything larger is a real difference that must not be papered over."""
+    if abs(difference) <= Decimal("0.01") * (lines + 1):
+        return True
+    errors.append(
+        f"Xero would compute a {what} {abs(difference)} away from Harvest's; this is not "
+        "rounding. Check the tax and discount mappings."
+    )
+    return False
+
+
 def _exact(line) -> bool:
     """Xero keeps 4 decimals of Quantity and 2 of UnitAmount: can it hold this line as is?"""
     return (
@@ -148,6 +160,7 @@ def invoice_map(
         # Per-line rates land a cent or two away from Harvest's single rounding: send each
         # line's discount as an amount, spread so the lines add up to Harvest's figure.
         use_rate = False
+        _rounding_only(sum(nets, ZERO) - target_net, len(lines), "subtotal", errors)
         nets = cents_allocate(target=target_net, amounts=nets, weights=gross)
         # Xero subtracts DiscountAmount from the unrounded Quantity x UnitAmount; a line whose
         # product has more than 2 decimals goes as its rounded amount so nothing re-rounds.
@@ -182,12 +195,13 @@ def invoice_map(
         for net, choice in zip(nets, taxes, strict=True)
     ]
     line_tax = computed_tax
-    if sum(computed_tax, ZERO) != target_tax:
+    if sum(computed_tax, ZERO) != target_tax and None not in taxes:
         weights = [
             net if (choice and choice.rate) else ZERO
             for net, choice in zip(nets, taxes, strict=True)
         ]
-        line_tax = cents_allocate(target=target_tax, amounts=computed_tax, weights=weights)
+        if _rounding_only(sum(computed_tax, ZERO) - target_tax, len(lines), "tax", errors):
+            line_tax = cents_allocate(target=target_tax, amounts=computed_tax, weights=weights)
 
     items = []
     for index, line in enumerate(lines):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from syncapp.flows.xero_cache import XeroSettings
 
@@ -100,6 +101,7 @@ def preflight_check(
     settings: XeroSettings | None,
     account_codes: Iterable[tuple[str, str]] = (),  # (code, where it comes from)
     tax_types: Iterable[tuple[str, str]] = (),
+    tax_expectations: Iterable[tuple[str, Decimal, str]] = (),  # (type, Harvest %, where)
     currency_targets: Iterable[str] = (),
     pending: Iterable[PendingInvoice] = (),
     taken_numbers: dict[str, str] | None = None,  # lower number -> what holds it in Xero
@@ -195,6 +197,23 @@ def preflight_check(
                         blocking=True,
                     )
                 )
+    for tax_type, percent, where in tax_expectations:
+        rate = rates.get(tax_type)
+        if rate is None:
+            continue
+        effective = Decimal(str(rate.get("EffectiveRate") or "0"))
+        if effective != percent:
+            problems.append(
+                Problem(
+                    "tax_rate_differs",
+                    where,
+                    f"Harvest charges {percent.normalize():f} % but Xero's {tax_type} "
+                    f"({rate.get('Name', '')}) is {effective.normalize():f} %: Xero's totals "
+                    "would not match Harvest's.",
+                    "Map these lines to a Xero rate with the same percentage.",
+                    blocking=True,
+                )
+            )
     pending = list(pending)
     enabled = settings.currency_codes
     wanted_currencies = set(currency_targets)

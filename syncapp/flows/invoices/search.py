@@ -58,3 +58,25 @@ def documents_find(*, xero, operations: list[Operation], integration) -> dict[st
                 if op is not None and _ours(op, note.raw):
                     found[op.harvest_id] = note.credit_note_id
     return found
+
+
+def numbers_taken(*, xero, operations: list[Operation]) -> dict[str, tuple[bool, str]]:
+    """For a dry run: Harvest id -> (ours, what holds the number) for invoices whose number Xero
+    already uses (a real run learns it from Xero's refusal instead, at no extra call)."""
+    by_number = {
+        op.doc.payload["InvoiceNumber"].lower(): op
+        for op in operations
+        if op.kind == "invoice" and op.doc and op.doc.payload.get("InvoiceNumber")
+    }
+    taken: dict[str, tuple[bool, str]] = {}
+    if not by_number:
+        return taken
+    for invoice in xero.invoices_iter(invoice_numbers=sorted(by_number)):
+        op = by_number.get(invoice.invoice_number.lower())
+        if op is None or invoice.status in GONE:
+            continue
+        described = (
+            f"a {invoice.status.lower()} invoice for {invoice.currency_code} {invoice.total}"
+        )
+        taken[op.harvest_id] = (_ours(op, invoice.raw), described)
+    return taken

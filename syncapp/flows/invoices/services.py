@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
+from decimal import Decimal
 
 from django.db import transaction
 
@@ -44,13 +45,22 @@ def preflight_inputs(*, integration: Integration) -> dict:
         for c in currencies
         if c.sales_account_code
     ]
-    taxes = [
-        (m.xero_tax_type, f"Tax mapping: {m}")
-        for m in TaxMapping.objects.filter(integration=integration)
-    ]
+    tax_mappings = list(TaxMapping.objects.filter(integration=integration))
+    taxes = [(m.xero_tax_type, f"Tax mapping: {m}") for m in tax_mappings]
+    expected = {
+        "none": lambda m: Decimal(0),
+        "tax": lambda m: m.tax_percent,
+        "tax2": lambda m: m.tax2_percent,
+        "both": lambda m: m.tax_percent + m.tax2_percent,
+    }
     return {
         "account_codes": accounts,
         "tax_types": taxes,
+        "tax_expectations": [
+            (m.xero_tax_type, expected[m.applies](m), f"Tax mapping: {m}")
+            for m in tax_mappings
+            if m.applies in expected
+        ],
         "currency_targets": [c.xero_currency for c in currencies],
     }
 

@@ -111,6 +111,12 @@ def tax_choose(
             continue
         rate = rates.get(rule.xero_tax_type)
         effective = rate.effective_rate if rate else wanted
+        if effective != wanted:
+            raise TaxUnmapped(
+                f"The tax mapping for {applies} points to {rule.xero_tax_type} at "
+                f"{_pct(effective)} but Harvest charges {_pct(wanted)}: Xero's totals would not "
+                "match. Map these lines to a Xero rate with the same percentage."
+            )
         return TaxChoice(
             rule.xero_tax_type, effective, f"tax mapping ({applies}) -> {rule.xero_tax_type}"
         )
