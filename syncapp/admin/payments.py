@@ -59,8 +59,7 @@ class PaymentLedgerAdmin(ReadOnlyAdmin):
         "paid_on",
         "state_shown",
         "harvest_payment",
-        "xero_payment",
-        "updated_at",
+        "xero_short",
     )
     list_filter = (NeedsAttentionFilter, DirectionFilter, "state", "integration")
     search_fields = ("label", "harvest_id", "xero_id", "last_error")
@@ -128,6 +127,12 @@ class PaymentLedgerAdmin(ReadOnlyAdmin):
     @admin.display(description="Harvest payment")
     def harvest_payment(self, obj):
         return obj.harvest_id or "—"
+
+    @admin.display(description="Xero payment")
+    def xero_short(self, obj):
+        if not obj.xero_id:
+            return "—"
+        return format_html('<span title="{}">{}…</span>', obj.xero_id, obj.xero_id[:13])
 
     @admin.display(description="Xero payment / allocation")
     def xero_payment(self, obj):

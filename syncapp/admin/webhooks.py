@@ -36,6 +36,7 @@ KEYS_TEMPLATE = """{% extends "admin/base_site.html" %}
 <input type="password" name="key" autocomplete="off" aria-label="Webhook key for {{ row.integration.name }}">
 <input type="submit" value="Save key">
 {% if row.integration.xero_webhook_key %}<input type="submit" name="clear" value="Remove key">{% endif %}
+{% if row.sandbox %}<input type="submit" name="subscribe_sandbox" value="Send the sandbox's webhooks here">{% endif %}
 </form></td>
 </tr>
 {% endfor %}
@@ -57,10 +58,9 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         "received_at",
         "integration",
         "event",
-        "resource_id",
+        "resource_short",
         "status_shown",
         "attempts",
-        "processed_at",
     )
     list_filter = ("status", "event_category", "event_type", "integration")
     search_fields = ("resource_id", "tenant_id", "error")
@@ -87,6 +87,10 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     @admin.display(description="Event")
     def event(self, obj):
         return f"{obj.event_category.title()} {obj.event_type.lower()}"
+
+    @admin.display(description="Xero record")
+    def resource_short(self, obj):
+        return format_html('<span title="{}">{}…</span>', obj.resource_id, obj.resource_id[:8])
 
     @admin.display(description="Status", ordering="status")
     def status_shown(self, obj):
@@ -169,11 +173,29 @@ class WebhookEventAdmin(ReadOnlyAdmin):
             messages.warning(request, "This event belongs to no integration; nothing to retry.")
         return HttpResponseRedirect(reverse("admin:syncapp_webhookevent_change", args=[event.pk]))
 
+    def _sandbox_subscribe(self, request, integration):
+        from syncapp.flows.payments.demo import SandboxWebhookError, sandbox_webhooks_subscribe
+
+        receiver = request.build_absolute_uri(reverse("syncapp:xero-webhook"))
+        try:
+            sandbox_webhooks_subscribe(integration=integration, receiver_url=receiver)
+        except SandboxWebhookError as exc:
+            messages.error(request, str(exc))
+            return
+        messages.success(
+            request,
+            f"The sandbox now sends {integration}'s Xero webhooks to {receiver} "
+            "(intent to receive passed; key saved).",
+        )
+
     def keys_view(self, request):
         if not request.user.has_perm("syncapp.change_integration"):
             raise PermissionDenied
         if request.method == "POST":
             integration = get_object_or_404(Integration, pk=request.POST.get("integration"))
+            if request.POST.get("subscribe_sandbox"):
+                self._sandbox_subscribe(request, integration)
+                return HttpResponseRedirect(reverse("admin:syncapp_webhookevent_keys"))
             key = "" if request.POST.get("clear") else request.POST.get("key", "").strip()
             if key or request.POST.get("clear"):
                 integration.xero_webhook_key = key
@@ -185,13 +207,16 @@ class WebhookEventAdmin(ReadOnlyAdmin):
             return HttpResponseRedirect(reverse("admin:syncapp_webhookevent_keys"))
         from django.conf import settings
 
-        organisations = dict(
-            Connection.objects.filter(provider=Connection.Provider.XERO).values_list(
-                "integration_id", "account_name"
-            )
-        )
+        xero = {
+            c.integration_id: c
+            for c in Connection.objects.filter(provider=Connection.Provider.XERO)
+        }
         rows = [
-            {"integration": i, "organisation": organisations.get(i.pk) or "not connected"}
+            {
+                "integration": i,
+                "organisation": getattr(xero.get(i.pk), "account_name", "") or "not connected",
+                "sandbox": bool(getattr(xero.get(i.pk), "base_url", "")),
+            }
             for i in Integration.objects.order_by("name")
         ]
         context = {

@@ -1,0 +1,80 @@
+"""The demo in a real headless Chromium: subscribe the sandbox's webhooks from the admin, pay in
+the sandbox's Xero, and see the payment in Harvest, the inbox and the payment ledger."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from syncapp.flows.payments.webhooks import webhook_events_process
+from syncapp.models import WebhookEvent
+from tests.browser.conftest import browser_page  # noqa: F401 - the shared Chromium fixture
+from tests.factories import UserFactory
+from tests.flows.conftest import sandbox_build, sandbox_integration_create, sandbox_served
+from tests.flows.payments.helpers import harvest_payments, linked_invoice
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(os.environ.get("HXSYNC_SCREENSHOTS", "/tmp/hxsync-screenshots"))  # noqa: S108
+
+
+def shot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"payments-{name}.png"), full_page=True)
+
+
+def test_pay_in_the_sandbox_and_see_it_in_harvest(live_server, browser_page, monkeypatch):  # noqa: F811
+    page = browser_page
+    sandbox = sandbox_build(validate=False)
+    # The worker is this process: each event batch is processed in a thread, as a task would be.
+    monkeypatch.setattr(
+        "syncapp.webhook_views.webhook_events_enqueue",
+        lambda *, event_ids: threading.Thread(
+            target=webhook_events_process, kwargs={"event_ids": list(event_ids)}, daemon=True
+        ).start(),
+    )
+    with sandbox_served(sandbox) as url:
+        integration = sandbox_integration_create(sandbox, base_url=url)
+        harvest_invoice, xero_invoice = linked_invoice(sandbox, integration)
+        UserFactory(username="admin2", is_superuser=True)
+
+        page.goto(f"{live_server.url}/admin/")
+        page.fill("#id_username", "admin2")
+        page.fill("#id_password", "a-long-test-password-1")
+        page.click("input[type=submit]")
+        page.goto(f"{live_server.url}/admin/syncapp/webhookevent/")
+        page.click("text=Webhook keys and the delivery URL for Xero")
+        shot(page, "01-keys-before")
+        page.click("input[name=subscribe_sandbox]")
+        page.wait_for_selector(".messagelist .success")
+        shot(page, "02-keys-subscribed")
+        integration.refresh_from_db()
+        assert integration.xero_webhook_key
+        assert integration.xero_webhook_key not in page.content()
+
+        paid = httpx.post(
+            f"{url}/_sandbox/xero/invoices/{xero_invoice['InvoiceID']}/pay",
+            json={"amount": "250.00"},
+        ).json()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not harvest_payments(sandbox, harvest_invoice):
+            time.sleep(0.05)
+        payments = harvest_payments(sandbox, harvest_invoice)
+        assert [p["amount"] for p in payments] == [Decimal("250.00")]
+        assert paid["PaymentID"] in payments[0]["notes"]
+
+        page.goto(f"{live_server.url}/admin/syncapp/webhookevent/")
+        shot(page, "03-inbox")
+        event = WebhookEvent.objects.filter(status=WebhookEvent.Status.PROCESSED).first()
+        page.goto(f"{live_server.url}/admin/syncapp/webhookevent/{event.pk}/change/")
+        page.wait_for_selector("text=Payload (as Xero sent it)")
+        shot(page, "04-event")
+        page.goto(f"{live_server.url}/admin/syncapp/paymentledgerentry/")
+        page.wait_for_selector("text=250.00 USD")
+        shot(page, "05-payment-ledger")
