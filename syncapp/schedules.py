@@ -11,6 +11,8 @@ SCHEDULES: list[tuple[str, str, int]] = []
 
 # Xero -> Harvest payments fallback poll (issue 8); decides per integration whether it is due.
 SCHEDULES.append(("hxsync: payments fallback poll", "syncapp.tasks.payments_poll_task", 1))
+# Harvest invoices -> Xero (issue 7): incremental by cursor; deletions reconciled once a day.
+SCHEDULES.append(("hxsync: invoices poll", "syncapp.tasks.invoices_poll_task", 10))
 
 
 def schedules_ensure() -> list[str]:
@@ -27,6 +29,7 @@ def schedules_ensure() -> list[str]:
         )
         names.append(name)
     return names
+
 
 # Harvest clients <-> Xero contacts poll (issue 6): cursors make an idle poll a few reads.
 SCHEDULES.append(("hxsync: contacts poll", "syncapp.tasks.contacts_poll_task", 5))

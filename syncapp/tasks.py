@@ -26,3 +26,10 @@ def contacts_poll_task() -> list[int]:
     from syncapp.flows.contacts.schedule import contacts_poll_request
 
     return contacts_poll_request()
+
+
+def invoices_poll_task() -> list[int]:
+    """Poll Harvest for new and changed invoices: an invoices run per active integration."""
+    from syncapp.flows.invoices.services import invoices_poll_request
+
+    return invoices_poll_request()

@@ -158,3 +158,27 @@ def test_a_tax_mapping_at_the_wrong_rate_is_refused_before_sending(sandbox, sand
         integration=sandbox_integration, state=SyncLink.State.FAILED
     ).first()
     assert "points to TAX003 at 19 % but Harvest charges 8.875 %" in failed.last_error
+
+
+def test_balance_policy_adds_one_rounding_line_then_leaves_it(sandbox, sandbox_integration):
+    contacts_prelink(state=sandbox.state, integration=sandbox_integration)
+    sandbox_integration.rounding_policy = "balance"
+    sandbox_integration.rounding_account_code = "260"
+    sandbox_integration.save()
+    invoices_preflight(integration=sandbox_integration, refresh=True, transport=sandbox.transport)
+    sandbox.state.xero.tax_rates["TAX001"]["TaxComponents"][0]["Rate"] = Decimal("9")
+    sandbox.state.xero.tax_rates["TAX001"].pop("_effective", None)
+    run = _run(sandbox_integration, sandbox)
+    balanced = SyncEvent.objects.filter(run=run, message__startswith="Balanced by a rounding line")
+    assert balanced.exists()
+    link = SyncLink.objects.get(
+        integration=sandbox_integration,
+        kind=SyncKind.INVOICE,
+        harvest_id=balanced.first().harvest_id,
+    )
+    record = sandbox.state.xero.invoices[link.xero_id]
+    harvest = sandbox.state.harvest.invoices[int(link.harvest_id)]
+    assert record["Total"] == harvest["amount"]
+    assert record["LineItems"][-1]["AccountCode"] == "260"
+    again = _run(sandbox_integration, sandbox).counters["invoices"]
+    assert again["updated"] == again["created"] == 0

@@ -265,6 +265,7 @@ class InvoiceApplier:
         if collisions:
             settled.extend(self._collisions(collisions))
         links_write(links=settled)
+        self.recorder.flush()  # the run page's progress bar moves a batch at a time
 
     def _settle_ok(self, op: Operation, link: SyncLink, record, action: str) -> None:
         element = record.element
@@ -281,7 +282,7 @@ class InvoiceApplier:
         expected = op.doc.expected
         actual = _totals(element)
         wanted = (expected.sub_total, expected.total_tax, expected.total)
-        link.payload_hash = op.payload_hash
+        link.payload_hash = op.doc.payload.get("_base_hash") or op.payload_hash
         link.snapshot = {
             "status": element.get("Status", ""),
             "expected": expected.as_dict(),
@@ -290,6 +291,16 @@ class InvoiceApplier:
         if actual == wanted:
             link.state = SyncLink.State.SYNCED
             self._record(EVENT[action], op, link=link)
+            return
+        if op.doc.payload.get("_rounded") and actual[2] == expected.total:
+            link.state = SyncLink.State.SYNCED
+            link.snapshot["rounded"] = True
+            self._record(
+                EVENT[action],
+                op,
+                link=link,
+                message="Balanced by a rounding line to the rounding account (policy).",
+            )
             return
         self.mismatched += 1
         difference = (
@@ -316,6 +327,9 @@ class InvoiceApplier:
                 },
             ]
             payload["_rounded"] = True
+            # The ledger keeps the hash of what Harvest asks for, so the next run does not take
+            # the rounding line for a change and send the invoice again.
+            payload["_base_hash"] = op.payload_hash
             link.state = SyncLink.State.SENDING
             self.follow_up.append(
                 replace(op, action=UPDATE, doc=replace(op.doc, payload=payload), link=link)

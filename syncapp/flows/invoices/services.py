@@ -121,3 +121,26 @@ def invoices_preflight(
         taken_numbers=taken,
         **preflight_inputs(integration=integration),
     )
+
+
+def invoices_poll_request() -> list[int]:
+    """The schedule's poll: an invoices run (incremental, by cursor) for every active integration
+    with both connections active; none is added where one is already queued or running."""
+    from syncapp.models import Connection
+    from syncapp.services.runs import sync_run_request
+
+    queued = []
+    for integration in Integration.objects.filter(is_active=True).prefetch_related("connections"):
+        active = {
+            c.provider
+            for c in integration.connections.all()
+            if c.status == Connection.Status.ACTIVE
+        }
+        if active != {Connection.Provider.HARVEST, Connection.Provider.XERO}:
+            continue
+        run, created = sync_run_request(
+            integration=integration, flow=SyncRun.Flow.INVOICES, trigger=SyncRun.Trigger.SCHEDULE
+        )
+        if created:
+            queued.append(run.pk)
+    return queued
