@@ -279,9 +279,12 @@ def run(*, samples: int = 5, worker: str = "qcluster", timeout: float = 60.0, **
         figures["webhook_missed"] = missed
         if proc is not None:
             figures["webhook_note"] = "first sample (worker start-up) excluded"
-        webhook_runs = SyncRun.objects.filter(
-            integration=integration, trigger=SyncRun.Trigger.WEBHOOK, status="succeeded"
-        )
+        # The Harvest payment exists a moment before its run settles the ledger and finishes.
+        runs = SyncRun.objects.filter(integration=integration, trigger=SyncRun.Trigger.WEBHOOK)
+        deadline = time.perf_counter() + 15
+        while runs.exclude(status__in=SyncRun.FINISHED).exists() and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        webhook_runs = runs.filter(status=SyncRun.Status.SUCCEEDED)
         calls = [r.counters.get("payments", {}) for r in webhook_runs]
         if calls:
             figures["calls_per_webhook_run"] = {
