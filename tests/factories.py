@@ -1,6 +1,6 @@
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from mappings.models import (
     AccountMapping,
@@ -20,7 +20,7 @@ from syncapp.models import (
     SyncRun,
     WebhookEvent,
 )
-from syncapp.roles import FINANCE_GROUP
+from syncapp.roles import finance_group_sync
 
 # Recognisable secrets: tests assert these strings never appear in pages, logs or columns.
 ACCESS_TOKEN = "ACCESS-TOKEN-4f9c2b7e-never-show"
@@ -42,7 +42,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def finance(self, create, extracted, **kwargs):
         if extracted:
-            self.groups.add(Group.objects.get(name=FINANCE_GROUP))
+            # The data migration made the group, but transactional tests flush it away.
+            self.groups.add(finance_group_sync(group_model=Group, permission_model=Permission))
         self.save()
 
 

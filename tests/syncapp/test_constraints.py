@@ -110,3 +110,13 @@ def test_account_mapping_scope_decides_which_keys_are_filled():
     with pytest.raises(ValidationError) as excinfo:
         mapping.full_clean()
     assert "harvest_project_id" in excinfo.value.message_dict
+
+
+def test_the_finance_group_comes_from_a_migration():
+    from django.contrib.auth.models import Group
+
+    from syncapp.roles import FINANCE_PERMISSIONS
+
+    group = Group.objects.get(name="Finance")
+    codes = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+    assert codes == set(FINANCE_PERMISSIONS)
