@@ -211,3 +211,33 @@ def test_field_owner_decides_a_double_edit(sandbox, sandbox_integration):
     assert counts["conflicts"] == 0 and counts["updated"] == 1
     assert sandbox.state.harvest.contacts[person.id]["email"] == "from-xero@example.com"
     assert sandbox.state.xero.contacts[link.xero_id]["EmailAddress"] == "from-xero@example.com"
+
+
+def test_a_second_field_diverging_joins_the_open_conflict(sandbox, sandbox_integration):
+    from mappings.models import ContactMatchRule
+
+    ContactMatchRule.objects.create(integration=sandbox_integration, owner_email="review")
+    summary(contacts_run(sandbox_integration, sandbox)[0])
+    link = SyncLink.objects.filter(state=SyncLink.State.SYNCED).order_by("harvest_id").first()
+
+    def edit(harvest_change, xero_change, key):
+        sandbox.clock.advance(timedelta(minutes=1))
+        with api_clients(sandbox_integration, sandbox) as (harvest, xero):
+            harvest_change(harvest)
+            xero.contacts_update(contacts=[{"ContactID": link.xero_id, **xero_change}],
+                                 idempotency_key=key)
+        sandbox.clock.advance(timedelta(minutes=1))
+        return summary(contacts_run(sandbox_integration, sandbox)[0])
+
+    edit(lambda h: h.update_client(client_id=int(link.harvest_id), name="H Name"), {"Name": "X Name"}, "k1")
+
+    def new_email(harvest):
+        person = next(p for p in harvest.iter_contacts(client_id=int(link.harvest_id)))
+        harvest.update_contact(contact_id=person.id, email="h@example.com")
+
+    edit(new_email, {"EmailAddress": "x@example.com"}, "k2")
+    conflict = Conflict.objects.get(harvest_id=link.harvest_id, status=Conflict.Status.OPEN)
+    assert [c["field"] for c in conflict.candidates] == ["name", "email"]
+    sandbox.clock.advance(timedelta(minutes=1))
+    run, transport = contacts_run(sandbox_integration, sandbox)
+    assert transport.writes == [] and summary(run)["conflicts"] == 0

@@ -124,8 +124,29 @@ class ContactsApply:
         if not self.new_conflicts and not self.conflict_links:
             return
         with transaction.atomic():
-            # At most one open conflict per record (a constraint): a duplicate is dropped.
-            Conflict.objects.bulk_create(self.new_conflicts, ignore_conflicts=True)
+            # At most one open conflict per record (a constraint): a field that diverges while
+            # the record already waits in review joins that conflict instead.
+            waiting = {
+                c.harvest_id: c
+                for c in Conflict.objects.select_for_update().filter(
+                    integration=self.integration, kind=KIND, status=Conflict.Status.OPEN,
+                    harvest_id__in=[c.harvest_id for c in self.new_conflicts])
+            }
+            grown = []
+            for new in self.new_conflicts:
+                old = waiting.get(new.harvest_id)
+                if old is None:
+                    continue
+                known = {c.get("field") for c in old.candidates or [] if isinstance(c, dict)}
+                extra = [c for c in new.candidates if c.get("field") and c["field"] not in known]
+                if extra:
+                    old.candidates = [*(old.candidates or []), *extra]
+                    old.detail = f"{old.detail}\n{new.detail}".strip()
+                    grown.append(old)
+            if grown:
+                Conflict.objects.bulk_update(grown, ["candidates", "detail"])
+            fresh = [c for c in self.new_conflicts if c.harvest_id not in waiting]
+            Conflict.objects.bulk_create(fresh, ignore_conflicts=True)
             if self.conflict_links:
                 SyncLink.objects.bulk_create(
                     [
@@ -243,6 +264,7 @@ class ContactsApply:
     def updates_apply(self, ops: list[ContactOp]) -> None:
         to_xero: list[ContactOp] = []
         harvest_failed: list[LinkOutcome] = []
+        harvest_done: list[LinkOutcome] = []
         links = {}
         if any(op.harvest_client_changes or op.harvest_contact_changes for op in ops):
             links = {link.harvest_id: link for link in SyncLink.objects.filter(
@@ -257,12 +279,11 @@ class ContactsApply:
             elif op.xero_payload:
                 to_xero.append(op)
             else:
-                link = links[op.client.client_id]
-                links_settle(outcomes=[LinkOutcome(link=link, xero_id=op.contact_id,
-                                                   payload_hash=op.state_hash, snapshot=op.snapshot)])
+                harvest_done.append(LinkOutcome(link=links[op.client.client_id], xero_id=op.contact_id,
+                                                payload_hash=op.state_hash, snapshot=op.snapshot))
                 self.record(op, op.action, op.message)
-        if harvest_failed:
-            links_settle(outcomes=harvest_failed)
+        if harvest_failed or harvest_done:
+            links_settle(outcomes=[*harvest_failed, *harvest_done])
         for batch in chunks(to_xero):
             self.batch_send(batch, operation="contacts.update")
 

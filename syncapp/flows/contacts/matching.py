@@ -97,9 +97,6 @@ class ContactIndex:
             for key in name_block_keys(c.name):
                 self.by_block[key].add(c.contact_id)
 
-    def add(self, contact: XeroSide) -> None:
-        self.__init__([*self.contacts.values(), contact])
-
 
 def contact_match(
     *,

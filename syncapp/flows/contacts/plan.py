@@ -242,7 +242,7 @@ def contact_update_plan(
     if to_harvest:
         sides.append("Harvest: " + ", ".join(FIELD_LABELS[k] for k in FIELDS if k in to_harvest))
     op.message = ("Updated " + "; ".join(sides)) if sides else "Unchanged."
-    if merged.diverged and not frozen:
+    if merged.diverged:  # frozen fields never diverge again: they wait in their conflict
         op.conflict_reason = Conflict.Reason.FIELD_DIVERGED
         op.conflict_candidates = [
             {**d, "contact_id": contact.contact_id, "contact_name": contact.name,
