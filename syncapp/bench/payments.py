@@ -359,10 +359,16 @@ def _inline_enqueue():
 
     original = views.webhook_events_enqueue
 
+    def process(event_ids):
+        from django.db import connections
+
+        try:
+            webhook_events_process(event_ids=event_ids)
+        finally:
+            connections.close_all()
+
     def enqueue(*, event_ids):
-        threading.Thread(
-            target=webhook_events_process, kwargs={"event_ids": list(event_ids)}, daemon=True
-        ).start()
+        threading.Thread(target=process, args=(list(event_ids),), daemon=True).start()
 
     views.webhook_events_enqueue = enqueue
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from django.db import connections
 
 from syncapp.flows.payments.webhooks import webhook_events_process
 from syncapp.models import WebhookEvent
@@ -32,11 +33,18 @@ def shot(page, name):
 def test_pay_in_the_sandbox_and_see_it_in_harvest(live_server, browser_page, monkeypatch):  # noqa: F811
     page = browser_page
     sandbox = sandbox_build(validate=False)
+
     # The worker is this process: each event batch is processed in a thread, as a task would be.
+    def process(event_ids):
+        try:
+            webhook_events_process(event_ids=event_ids)
+        finally:
+            connections.close_all()
+
     monkeypatch.setattr(
         "syncapp.webhook_views.webhook_events_enqueue",
         lambda *, event_ids: threading.Thread(
-            target=webhook_events_process, kwargs={"event_ids": list(event_ids)}, daemon=True
+            target=process, args=(list(event_ids),), daemon=True
         ).start(),
     )
     with sandbox_served(sandbox) as url:
