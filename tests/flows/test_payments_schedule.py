@@ -1,0 +1,54 @@
+"""The fallback poll: every minute without webhooks, every 15 minutes with them."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from syncapp.flows.payments.schedule import payments_poll_due, payments_poll_request, poll_minutes
+from syncapp.models import SyncRun
+from syncapp.schedules import SCHEDULES, schedules_ensure
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_poll_is_in_the_schedule_list_and_installed():
+    assert ("hxsync: payments fallback poll", "syncapp.tasks.payments_poll_task", 1) in SCHEDULES
+    from django_q.models import Schedule
+
+    schedules_ensure()
+    assert Schedule.objects.get(name="hxsync: payments fallback poll").minutes == 1
+
+
+def test_poll_cadence_depends_on_webhooks(sandbox_integration):
+    assert poll_minutes(integration=sandbox_integration) == 1
+    sandbox_integration.xero_webhook_key = "k"
+    assert poll_minutes(integration=sandbox_integration) == 15
+    sandbox_integration.xero_webhook_key = ""
+    with override_settings(XERO_WEBHOOK_KEY="install-wide"):
+        assert poll_minutes(integration=sandbox_integration) == 15
+
+
+def test_poll_request_queues_one_run_per_due_integration(sandbox_integration, monkeypatch):
+    monkeypatch.setattr("syncapp.services.runs.sync_run_enqueue", lambda *, run_id: "task")
+    assert payments_poll_due(integration=sandbox_integration)
+    queued = payments_poll_request()
+    run = SyncRun.objects.get(pk=queued[0])
+    assert (run.flow, run.trigger) == (SyncRun.Flow.PAYMENTS, SyncRun.Trigger.SCHEDULE)
+    assert payments_poll_request() == []  # already queued, and not due again yet
+    SyncRun.objects.filter(pk=run.pk).update(
+        status=SyncRun.Status.SUCCEEDED, created_at=timezone.now() - timedelta(seconds=58)
+    )
+    assert payments_poll_due(integration=sandbox_integration)  # a schedule tick may come early
+
+
+def test_paused_or_disconnected_integrations_are_not_polled(sandbox_integration, monkeypatch):
+    monkeypatch.setattr("syncapp.services.runs.sync_run_enqueue", lambda *, run_id: "task")
+    sandbox_integration.is_active = False
+    sandbox_integration.save()
+    assert payments_poll_request() == []
+    sandbox_integration.is_active = True
+    sandbox_integration.save()
+    sandbox_integration.connections.filter(provider="xero").update(status="needs_reauth")
+    assert payments_poll_request() == []
