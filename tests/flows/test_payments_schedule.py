@@ -52,3 +52,17 @@ def test_paused_or_disconnected_integrations_are_not_polled(sandbox_integration,
     sandbox_integration.save()
     sandbox_integration.connections.filter(provider="xero").update(status="needs_reauth")
     assert payments_poll_request() == []
+
+
+def test_a_webhook_run_whose_worker_died_is_closed_so_polls_resume(sandbox_integration):
+    stale = SyncRun.objects.create(
+        integration=sandbox_integration,
+        flow=SyncRun.Flow.PAYMENTS,
+        trigger=SyncRun.Trigger.WEBHOOK,
+        status=SyncRun.Status.RUNNING,
+        started_at=timezone.now() - timedelta(minutes=11),
+    )
+    queued = payments_poll_request()
+    stale.refresh_from_db()
+    assert stale.status == SyncRun.Status.FAILED
+    assert queued and queued[0] != stale.pk

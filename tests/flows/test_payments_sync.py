@@ -180,3 +180,25 @@ def test_sync_command_prints_the_summary(sandbox, sandbox_integration, monkeypat
     summary = json.loads(out.getvalue().strip().splitlines()[-1])
     assert summary["created"] == 1
     assert harvest_payments(sandbox, harvest_invoice) == []
+
+
+def test_held_payment_goes_once_the_harvest_invoice_is_reopened(sandbox, sandbox_integration):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    harvest_invoice, xero_invoice = linked_invoice(sandbox, sandbox_integration)
+    sandbox.state.harvest.invoices[harvest_invoice["id"]]["state"] = "closed"
+    xero_pay(sandbox, xero_invoice, amount=Decimal("10.00"))
+    flow_run(sandbox_integration, "payments", sandbox=sandbox)
+    assert payment_links().get().state == SyncLink.State.HELD
+    sandbox.state.harvest.invoices[harvest_invoice["id"]]["state"] = "open"  # re-opened
+    # Nothing changed in Xero since: its cursors see nothing new.
+    later = (timezone.now() + timedelta(hours=1)).isoformat()
+    Cursor.objects.filter(stream__startswith="xero.").update(value=later)
+    flow_run(sandbox_integration, "payments", sandbox=sandbox)
+    assert harvest_payments(sandbox, harvest_invoice) == []  # rechecked at most every 10 min
+    payment_links().update(updated_at=timezone.now() - timedelta(minutes=11))
+    flow_run(sandbox_integration, "payments", sandbox=sandbox)
+    assert [p["amount"] for p in harvest_payments(sandbox, harvest_invoice)] == [Decimal("10.00")]
+    assert payment_links().get().state == SyncLink.State.SYNCED

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -47,6 +48,7 @@ CURSOR_PAYMENTS = "xero.payments"
 CURSOR_OVERLAP = timedelta(seconds=5)
 LEASE_WAIT_SECONDS = 30.0
 RETRY_FAILED_UP_TO = 5
+HELD_RECHECK = timedelta(minutes=10)
 
 
 def lease_holder(ctx: FlowContext) -> str:
@@ -120,14 +122,20 @@ def _payments_poll(ctx: FlowContext) -> None:
 
 
 def _unfinished_invoice_ids(integration) -> set[str]:
-    """Xero invoices whose payment rows a run left unfinished (repair) or failed (retry)."""
+    """Xero invoices whose payment rows a run left unfinished (repair) or failed (retry), and
+    held ones now and then (what held them, a closed Harvest invoice say, may have changed on
+    the Harvest side, which no Xero cursor sees)."""
+    now = timezone.now()
     rows = SyncLink.objects.filter(
         integration=integration,
         kind=SyncKind.PAYMENT,
         snapshot__direction=DIRECTION_FROM_XERO,
     ).filter(
-        state__in=(SyncLink.State.SENDING, SyncLink.State.FAILED),
-        attempts__lte=RETRY_FAILED_UP_TO,
+        Q(
+            state__in=(SyncLink.State.SENDING, SyncLink.State.FAILED),
+            attempts__lte=RETRY_FAILED_UP_TO,
+        )
+        | Q(state=SyncLink.State.HELD, updated_at__lt=now - HELD_RECHECK)
     )
     return {str(s.get("xero_invoice_id")) for s in rows.values_list("snapshot", flat=True)} - {
         "None"

@@ -46,10 +46,30 @@ def payments_poll_due(*, integration: Integration, now=None) -> bool:
     )
 
 
+STALE_WEBHOOK_RUN = timedelta(minutes=10)
+
+
+def _stale_webhook_runs_close() -> int:
+    """A webhook run still RUNNING after ten minutes lost its worker; close it, or it would
+    stand in for the poll forever (a queued or running payments run blocks a new one)."""
+    now = timezone.now()
+    return SyncRun.objects.filter(
+        flow=SyncRun.Flow.PAYMENTS,
+        trigger=SyncRun.Trigger.WEBHOOK,
+        status=SyncRun.Status.RUNNING,
+        started_at__lt=now - STALE_WEBHOOK_RUN,
+    ).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=now,
+        error="The worker stopped before this webhook run finished; the fallback poll takes over.",
+    )
+
+
 def payments_poll_request() -> list[int]:
     """Queue a payments run for each active, connected integration whose poll is due."""
     from syncapp.services.runs import sync_run_request
 
+    _stale_webhook_runs_close()
     queued = []
     integrations = Integration.objects.filter(is_active=True).prefetch_related("connections")
     for integration in integrations:
