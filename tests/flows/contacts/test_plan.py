@@ -146,3 +146,15 @@ def test_finance_chose_create_new_skips_matching():
     ledger = {"7": LedgerView("7", None, "pending", {"force_create": True})}
     (op,) = plan([client()], [x], ledger)
     assert op.action == CREATE
+
+
+def test_an_email_shared_by_two_clients_links_one_and_reviews_the_other():
+    x = XeroSide(contact_id="x1", name="Group Holdings", email="ap@group.example.com")
+    first = client(id="1", name="Group Holdings Ltd", email="ap@group.example.com")
+    second = client(id="2", name="Group Retail", email="AP@group.example.com")
+    ops = plan([second, first], [x])
+    by_client = {op.client.client_id: op for op in ops}
+    assert by_client["1"].action == LINK
+    assert by_client["2"].action == CONFLICT
+    assert any("linked to Harvest client 1" in c or "different name" in c
+               for c in by_client["2"].conflict_candidates[0]["contradictions"])
