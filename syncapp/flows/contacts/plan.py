@@ -96,6 +96,10 @@ def client_plan(
     if link and link.xero_id and link.xero_id in data.contacts:
         frozen = conflict.fields if conflict else frozenset()
         contact = data.contacts[link.xero_id]
+        if contact.archived and contact.merged_to:
+            if conflict:
+                return ContactOp(SKIP, client, message="Waiting in contact review.")
+            return contact_merged_plan(client=client, contact=contact, data=data, linked=linked)
         # Finance linked this client to an archived contact in review: linking restores it.
         restore = bool(snapshot.get("restore")) and contact.archived
         op = contact_update_plan(
@@ -150,6 +154,35 @@ def client_plan(
         conflict_reason=reason,
         conflict_candidates=[c.as_json() for c in decision.candidates],
     )
+
+
+def contact_merged_plan(
+    *, client: HarvestSide, contact: XeroSide, data: PlanInput, linked: dict[str, str]
+) -> ContactOp:
+    """Finance merged the linked contact into another in Xero (the old one is archived with
+    MergedToContactID, https://developer.xero.com/documentation/api/accounting/contacts):
+    follow the merge, unless the surviving contact belongs to another Harvest client."""
+    target = data.contacts.get(contact.merged_to)
+    owner = linked.get(contact.merged_to)
+    if target is None or (owner and owner != client.client_id):
+        why = "is not readable" if target is None else f"is linked to Harvest client {owner}"
+        return ContactOp(
+            CONFLICT,
+            client,
+            message=f"{contact.name} was merged in Xero into a contact that {why}.",
+            conflict_reason=Conflict.Reason.REVIEW_POLICY,
+            conflict_candidates=[{**target.summary(), "matched": ["merged"],
+                                  "reasons": [f"{contact.name} was merged into it in Xero"],
+                                  "contradictions": [f"linked to Harvest client {owner}"] if owner else [],
+                                  "score": 1.0, "linked_to": owner or ""}] if target else [],
+        )
+    op = contact_update_plan(
+        client=client, contact=target, link=LedgerView(client.client_id, target.contact_id, "pending", {}),
+        data=data,
+    )
+    op.action, op.ledger_changes = LINK, True
+    op.message = f"Followed the merge in Xero: {contact.name} -> {target.name}."
+    return op
 
 
 def contact_create_payload(client: HarvestSide) -> dict[str, Any]:

@@ -86,6 +86,7 @@ class XeroSide:
     address: dict = field(default_factory=dict)
     addresses_raw: tuple = ()
     updated: str = ""
+    merged_to: str = ""  # MergedToContactID: finance merged this contact into another in Xero
 
     @property
     def archived(self) -> bool:
@@ -130,6 +131,9 @@ def xero_side_from_contact(contact: Any) -> XeroSide:
         address=address_of_xero(list(addresses)),
         addresses_raw=addresses,
         updated=contact.updated.isoformat() if getattr(contact, "updated", None) else "",
+        merged_to=str(raw.get("MergedToContactID") or "").replace(
+            "00000000-0000-0000-0000-000000000000", ""
+        ),
     )
 
 

@@ -158,3 +158,21 @@ def test_an_email_shared_by_two_clients_links_one_and_reviews_the_other():
     assert by_client["2"].action == CONFLICT
     assert any("linked to Harvest client 1" in c or "different name" in c
                for c in by_client["2"].conflict_candidates[0]["contradictions"])
+
+
+def test_a_contact_merged_in_xero_is_followed():
+    h, x, ledger = synced_pair()
+    old = XeroSide(**{**x.__dict__, "status": "ARCHIVED", "merged_to": "x2"})
+    survivor = XeroSide(contact_id="x2", name="Acme Group", email="ap@acme.example.com")
+    (op,) = plan([h], [old, survivor], ledger)
+    assert op.action == LINK and op.contact_id == "x2"
+    assert "ContactStatus" not in op.xero_payload and "Name" not in op.xero_payload
+
+
+def test_a_merge_into_another_clients_contact_goes_to_review():
+    h, x, ledger = synced_pair()
+    old = XeroSide(**{**x.__dict__, "status": "ARCHIVED", "merged_to": "x2"})
+    survivor = XeroSide(contact_id="x2", name="Other Co")
+    ledger["9"] = LedgerView("9", "x2", "synced", {})
+    ops = plan([h], [old, survivor], ledger)
+    assert ops[0].action == CONFLICT and ops[0].conflict_candidates[0]["linked_to"] == "9"
