@@ -202,3 +202,20 @@ def test_held_payment_goes_once_the_harvest_invoice_is_reopened(sandbox, sandbox
     flow_run(sandbox_integration, "payments", sandbox=sandbox)
     assert [p["amount"] for p in harvest_payments(sandbox, harvest_invoice)] == [Decimal("10.00")]
     assert payment_links().get().state == SyncLink.State.SYNCED
+
+
+def test_numbered_by_xero_matches_harvest_number_in_reference(sandbox, sandbox_integration):
+    sandbox_integration.payment_match_policy = Integration.PaymentMatchPolicy.BY_NUMBER
+    sandbox_integration.save()
+    harvest_invoice = open_harvest_invoices(sandbox, currency="USD")[0]
+    xero_invoice = xero_invoice_for(
+        sandbox,
+        sandbox_integration,
+        harvest_invoice,
+        number="INV-90001",
+        reference=harvest_invoice["number"],
+    )
+    xero_pay(sandbox, xero_invoice, amount=Decimal("7.00"))
+    run = flow_run(sandbox_integration, "payments", sandbox=sandbox)
+    assert run.counters["payments"]["matched_by_number"] == 1
+    assert [p["amount"] for p in harvest_payments(sandbox, harvest_invoice)] == [Decimal("7.00")]

@@ -124,6 +124,7 @@ def xero_invoice_view(raw: Mapping[str, Any]) -> XeroInvoiceView:
         amount_due=_money(raw.get("AmountDue")),
         settlements=settlements_of(raw),
         complete="Payments" in raw,
+        reference=str(raw.get("Reference") or ""),
     )
 
 

@@ -137,7 +137,9 @@ def harvest_targets_resolve(
         number = view.number.strip().lower()
         if prefix and number.startswith(prefix):
             number = number[len(prefix) :]
-        candidates = by_number.get(number, [])
+        # Numbered by Xero, Harvest's number is in Reference (the "xero" numbering policy).
+        reference = view.reference.strip().lower()
+        candidates = by_number.get(number) or (by_number.get(reference, []) if reference else [])
         fitting = [
             c
             for c in candidates

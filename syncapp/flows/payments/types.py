@@ -67,6 +67,7 @@ class XeroInvoiceView:
     settlements: tuple[Settlement, ...]
     # False when the answer did not list the payments (a summary): nothing may be removed then.
     complete: bool
+    reference: str = ""
 
 
 @dataclass(frozen=True)

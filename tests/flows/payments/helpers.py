@@ -60,7 +60,9 @@ def xero_customer_id(sandbox) -> str:
     raise AssertionError("the seeded Xero organisation has no active contact")
 
 
-def xero_invoice_for(sandbox, integration, harvest_invoice: dict, *, total=None) -> dict:
+def xero_invoice_for(
+    sandbox, integration, harvest_invoice: dict, *, total=None, number=None, reference=None
+) -> dict:
     """An AUTHORISED Xero invoice for a Harvest invoice (one untaxed line); returns its JSON."""
     amount = Decimal(str(total if total is not None else harvest_invoice["amount"]))
     today = sandbox.clock.now().date().isoformat()
@@ -69,7 +71,7 @@ def xero_invoice_for(sandbox, integration, harvest_invoice: dict, *, total=None)
         "Contact": {"ContactID": xero_customer_id(sandbox)},
         "Date": today,
         "DueDate": today,
-        "InvoiceNumber": f"H-{harvest_invoice['number']}",
+        "InvoiceNumber": number or f"H-{harvest_invoice['number']}",
         "CurrencyCode": harvest_invoice["currency"],
         "Status": "AUTHORISED",
         "LineAmountTypes": "NoTax",
@@ -83,6 +85,8 @@ def xero_invoice_for(sandbox, integration, harvest_invoice: dict, *, total=None)
             }
         ],
     }
+    if reference:
+        element["Reference"] = reference
     with xero_api(sandbox, integration) as xero:
         result = xero.invoices_create(invoices=[element], idempotency_key=_key("invoice"))
         (record,) = result.results
