@@ -9,12 +9,14 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from syncapp.flows.contacts.normalise import email_normalise, name_normalise, name_similarity
 from syncapp.flows.contacts.records import FIELD_LABELS, contact_reference
-from syncapp.models import Conflict
+from syncapp.models import Conflict, Integration
 from syncapp.services.conflicts import (
     ConflictResolutionError,
     conflict_candidate_id,
@@ -148,7 +150,7 @@ class ConflictStatusFilter(admin.SimpleListFilter):
 @admin.register(Conflict)
 class ConflictAdmin(admin.ModelAdmin):
     change_form_template = "admin/syncapp/conflict/review.html"
-    list_display = ("review_link", "reason", "best_candidate", "integration", "created_at")
+    list_display = ("review_link", "why", "best_candidate", "integration", "found")
     list_filter = (ConflictStatusFilter, "reason", "kind", "integration")
     search_fields = ("label", "harvest_id", "detail")
     list_select_related = ("integration", "resolved_by")
@@ -170,6 +172,16 @@ class ConflictAdmin(admin.ModelAdmin):
         url = reverse("admin:syncapp_conflict_change", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.label or obj.harvest_id)
 
+    @admin.display(description="Found", ordering="created_at")
+    def found(self, obj):
+        return date_format(timezone.localtime(obj.created_at), "j M Y")
+
+    @admin.display(description="Why it waits", ordering="reason")
+    def why(self, obj):
+        detail = (obj.detail or "").split("\n")[0]
+        short = detail if len(detail) <= 110 else detail[:107].rstrip() + "…"
+        return format_html("<strong>{}</strong><br>{}", obj.get_reason_display(), short)
+
     @admin.display(description="Best candidate in Xero")
     def best_candidate(self, obj):
         items = [c for c in obj.candidates or [] if isinstance(c, dict)]
@@ -180,6 +192,12 @@ class ConflictAdmin(admin.ModelAdmin):
             return ", ".join(c.get("label") or c.get("field") for c in items) + " differ"
         more = f" (+{len(items) - 1} more)" if len(items) > 1 else ""
         return f"{first.get('name', '?')}{more}"
+
+    def get_list_display(self, request):
+        # With a single integration its name on every row is noise that pushes the table wide.
+        if Integration.objects.count() <= 1:
+            return tuple(f for f in self.list_display if f != "integration")
+        return self.list_display
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {"title": "Contacts waiting for review", **(extra_context or {})}
