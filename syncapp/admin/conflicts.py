@@ -245,7 +245,8 @@ class ConflictAdmin(admin.ModelAdmin):
                 done = "A new Xero contact will be created; the client's invoices follow it."
             elif action == "ignore":
                 conflict_ignore(conflict=conflict, user=user)
-                done = "Ignored: this client stays out of Xero and its invoices are held."
+                done = ("Left as they are in both systems." if conflict_is_field_review(conflict)
+                        else "Ignored: this client stays out of Xero and its invoices are held.")
             elif action in ("take_harvest", "take_xero"):
                 side = action.removeprefix("take_")
                 conflict_take_side(conflict=conflict, side=side, user=user)

@@ -136,11 +136,22 @@ def conflict_create_new(*, conflict: Conflict, user=None, release: bool = True) 
 
 
 def conflict_ignore(*, conflict: Conflict, user=None) -> Conflict:
-    """Leave the client out of Xero (its invoices keep waiting, with that reason shown)."""
+    """A client with no contact: leave it out of Xero (its invoices keep waiting, with that
+    reason shown). A field changed on both sides: leave both values as they are."""
     with transaction.atomic():
         conflict = _open(conflict)
+        fields = [c["field"] for c in conflict.candidates or [] if isinstance(c, dict) and c.get("field")]
+        link = None
+        if fields:
+            link = _link_row(conflict)
+            snapshot = dict(link.snapshot or {})
+            snapshot["force"] = {**(snapshot.get("force") or {}), **dict.fromkeys(fields, "keep")}
+            link.snapshot = snapshot
+            link.save(update_fields=["snapshot", "updated_at"])
         _close(conflict, resolution=Conflict.Resolution.IGNORE, user=user,
-               status=Conflict.Status.IGNORED)
+               status=Conflict.Status.IGNORED, xero_id=(link.xero_id or "") if link else "")
+        if fields:
+            conflict_release(integration=conflict.integration, user=user)
     return conflict
 
 

@@ -85,3 +85,35 @@ def test_finance_user_resolves_a_conflict(live_server, browser_page):
     page.goto(f"{live_server.url}/admin/syncapp/conflict/{acme.pk}/change/")
     assert "Linked to a Xero record" in page.inner_text("#conflict-resolution")
     assert page.locator("button.link-candidate").count() == 0
+
+
+def test_finance_user_picks_xeros_value_for_a_double_edit(live_server, browser_page):
+    from datetime import timedelta
+
+    from tests.flows.contacts.helpers import api_clients
+
+    page = browser_page
+    sandbox = sandbox_build()
+    integration = sandbox_integration_create(sandbox)
+    summary(contacts_run(integration, sandbox)[0])
+    link = SyncLink.objects.filter(state=SyncLink.State.SYNCED).order_by("harvest_id").first()
+    sandbox.clock.advance(timedelta(minutes=1))
+    with api_clients(integration, sandbox) as (harvest, xero):
+        harvest.update_client(client_id=int(link.harvest_id), name=f"{link.label} Group")
+        xero.contacts_update(contacts=[{"ContactID": link.xero_id, "Name": f"{link.label} Holdings"}],
+                             idempotency_key="browser-edit")
+    sandbox.clock.advance(timedelta(minutes=1))
+    summary(contacts_run(integration, sandbox)[0])
+    conflict = Conflict.objects.get(harvest_id=link.harvest_id, status=Conflict.Status.OPEN)
+    UserFactory(username="fiona", finance=True)
+
+    login(page, live_server)
+    page.goto(f"{live_server.url}/admin/syncapp/conflict/{conflict.pk}/change/")
+    page.wait_for_selector("#field-table")
+    row = page.locator("#field-table tbody tr").first
+    assert f"{link.label} Group" in row.inner_text() and f"{link.label} Holdings" in row.inner_text()
+    shot(page, "conflict-05-field-review")
+    page.click("#take-xero")
+    page.wait_for_selector(".messagelist .success")
+    summary(contacts_run(integration, sandbox)[0])
+    assert sandbox.state.harvest.clients[int(link.harvest_id)]["name"] == f"{link.label} Holdings"

@@ -142,3 +142,29 @@ def test_contacts_poll_queues_one_run_per_connected_integration(sandbox_integrat
     assert SyncRun.objects.get(pk=first[0]).trigger == SyncRun.Trigger.SCHEDULE
     assert contacts_poll_request() == first  # already queued: not queued twice
     assert ("hxsync: contacts poll", "syncapp.tasks.contacts_poll_task", 5) in SCHEDULES
+
+
+def test_leave_both_as_they_are_keeps_syncing_the_other_fields(sandbox, synced):
+    link = SyncLink.objects.filter(state=SyncLink.State.SYNCED).order_by("harvest_id").first()
+    with api_clients(synced, sandbox) as (harvest, xero):
+        harvest.update_client(client_id=int(link.harvest_id), name="Harvest Spelling")
+        xero.contacts_update(contacts=[{"ContactID": link.xero_id, "Name": "Xero Spelling"}],
+                             idempotency_key="test-keep")
+    sandbox.clock.advance(timedelta(minutes=1))
+    summary(contacts_run(synced, sandbox)[0])
+    conflict = Conflict.objects.get(harvest_id=link.harvest_id, status=Conflict.Status.OPEN)
+    assert conflict.detail.startswith("Changed in both Harvest and Xero")
+    conflict_ignore(conflict=conflict)
+    run, transport = contacts_run(synced, sandbox)
+    assert transport.writes == [] and summary(run)["conflicts"] == 0
+    assert sandbox.state.harvest.clients[int(link.harvest_id)]["name"] == "Harvest Spelling"
+    assert sandbox.state.xero.contacts[link.xero_id]["Name"] == "Xero Spelling"
+    # Later changes still flow: the client is not left out.
+    with api_clients(synced, sandbox) as (harvest, _):
+        person = next(p for p in harvest.iter_contacts(client_id=int(link.harvest_id)))
+        harvest.update_contact(contact_id=person.id, email="later@example.com")
+    sandbox.clock.advance(timedelta(minutes=1))
+    assert summary(contacts_run(synced, sandbox)[0])["updated"] == 1
+    assert sandbox.state.xero.contacts[link.xero_id]["EmailAddress"] == "later@example.com"
+    assert contact_link_for_client(integration=synced, harvest_client_id=link.harvest_id) == (
+        link.xero_id, None)

@@ -64,7 +64,8 @@ class ContactsApply:
             elif op.action == SKIP and not op.ledger_changes:
                 self.record(op, SKIP, op.message)
             if op.conflict_reason == Conflict.Reason.FIELD_DIVERGED:
-                self.conflict_open(op, reason=op.conflict_reason, detail=op.message,
+                self.conflict_open(op, reason=op.conflict_reason,
+                                   detail=op.conflict_detail or op.message,
                                    candidates=op.conflict_candidates)
                 if op.action != CONFLICT:
                     self.record(op, CONFLICT, op.message, counts_as_done=False)

@@ -42,7 +42,8 @@ def contact_merge(
     force: dict[str, str] | None = None,
     frozen: set[str] | frozenset[str] = frozenset(),
 ) -> MergeResult:
-    """`force` maps a field to the side finance picked; `frozen` fields are waiting in review."""
+    """`force` maps a field to the side finance picked ("harvest", "xero", or "keep" both as
+    they are); `frozen` fields are waiting in review."""
     snapshot = snapshot or {}
     base_h, base_x = snapshot.get("harvest"), snapshot.get("xero")
     initial = not isinstance(base_h, dict) or not isinstance(base_x, dict)
@@ -56,6 +57,8 @@ def contact_merge(
             new_x = value_to_xero(name, h)
         elif side == "xero":
             new_h = value_to_harvest(name, x)
+        elif side == "keep":
+            pass  # finance chose to leave both sides as they are: only the snapshot moves
         elif name in frozen:
             new_h, new_x = (base_h or {}).get(name, h), (base_x or {}).get(name, x)
             result.snapshot["harvest"][name], result.snapshot["xero"][name] = new_h, new_x

@@ -53,6 +53,7 @@ class ContactOp:
     state_hash: str = ""
     message: str = ""
     conflict_reason: str = ""
+    conflict_detail: str = ""
     conflict_candidates: list[dict[str, Any]] = field(default_factory=list)
     restore: bool = False
     ledger_changes: bool = False  # the ledger must be written even without a remote write
@@ -282,7 +283,11 @@ def contact_update_plan(
              "label": FIELD_LABELS[d["field"]]}
             for d in merged.diverged
         ]
-        op.message += "; changed differently on both sides: " + ", ".join(
-            FIELD_LABELS[d["field"]] for d in merged.diverged
+        labels = ", ".join(FIELD_LABELS[d["field"]] for d in merged.diverged)
+        op.conflict_detail = (
+            f"Changed in both Harvest and Xero since the last sync, to different values: {labels}."
+        )
+        op.message = (
+            f"{op.message} Waiting in review: {labels}." if sides else op.conflict_detail
         )
     return op

@@ -168,6 +168,8 @@ def conflicts_load(*, integration: Integration) -> dict[str, OpenConflict]:
         fields = frozenset(
             c.get("field") for c in conflict.candidates or [] if isinstance(c, dict) and c.get("field")
         )
+        if fields and conflict.status == Conflict.Status.IGNORED:
+            continue  # "leave both as they are" on a linked contact: it keeps syncing
         out[conflict.harvest_id] = OpenConflict(conflict.reason, fields, conflict.status)
     return out
 
