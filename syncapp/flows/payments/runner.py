@@ -104,9 +104,10 @@ def _payments_poll(ctx: FlowContext) -> None:
             integration=integration,
             status__in=(WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED),
             event_category="INVOICE",
-        ).values_list("pk", "resource_id")
+        ).values_list("pk", "resource_id", "event_type")
     )
-    extra_ids |= {resource for _, resource in waiting}
+    # A new invoice has no payments yet: its CREATE is cleared from the inbox, nothing read.
+    extra_ids |= {resource for _, resource, kind in waiting if kind != "CREATE"}
     missing = [i for i in extra_ids if i not in seen]
     if missing:
         views.extend(xero_invoices_by_ids(xero=ctx.xero, invoice_ids=missing))
@@ -116,7 +117,7 @@ def _payments_poll(ctx: FlowContext) -> None:
         cursor_set(integration, CURSOR_INVOICES, newest_invoice)
         cursor_set(integration, CURSOR_PAYMENTS, newest_payment)
         if waiting:
-            WebhookEvent.objects.filter(pk__in=[pk for pk, _ in waiting]).update(
+            WebhookEvent.objects.filter(pk__in=[pk for pk, _, _ in waiting]).update(
                 status=WebhookEvent.Status.PROCESSED, processed_at=timezone.now(), error=""
             )
 

@@ -196,10 +196,11 @@ def webhook_events_process(*, event_ids: list[int], **client_options) -> dict[st
     for event in events:
         if event.integration_id is None:
             ignored.append(event.pk)
-        elif event.event_category == "INVOICE":
+        elif event.event_category == "INVOICE" and event.event_type != "CREATE":
             groups[event.integration_id].append(event)
         else:
-            # Contacts are not payments; credit note allocations also arrive as invoice events.
+            # Contacts are not payments; a new invoice has none yet (paying it is an UPDATE);
+            # credit note allocations also arrive as UPDATEs of the invoices they settle.
             ignored.append(event.pk)
     if ignored:
         WebhookEvent.objects.filter(pk__in=ignored).update(
