@@ -168,3 +168,21 @@ def test_leave_both_as_they_are_keeps_syncing_the_other_fields(sandbox, synced):
     assert sandbox.state.xero.contacts[link.xero_id]["EmailAddress"] == "later@example.com"
     assert contact_link_for_client(integration=synced, harvest_client_id=link.harvest_id) == (
         link.xero_id, None)
+
+
+def test_a_retry_after_finance_freed_the_name_is_not_answered_from_the_old_refusal(sandbox, synced):
+    link = SyncLink.objects.filter(state=SyncLink.State.SYNCED).order_by("harvest_id").first()
+    with api_clients(synced, sandbox) as (harvest, _):
+        harvest.update_client(client_id=int(link.harvest_id), name="Office Depot")
+    sandbox.clock.advance(timedelta(minutes=1))
+    summary(contacts_run(synced, sandbox)[0])
+    conflict = Conflict.objects.get(harvest_id=link.harvest_id, status=Conflict.Status.OPEN)
+    assert conflict.reason == Conflict.Reason.NAME_TAKEN
+    supplier = next(c for c in sandbox.state.xero.contacts.values() if c["Name"] == "Office Depot")
+    with api_clients(synced, sandbox) as (_, xero):
+        xero.contacts_update(contacts=[{"ContactID": supplier["ContactID"], "Name": "Office Depot Inc"}],
+                             idempotency_key="free-the-name")
+    conflict_take_side(conflict=conflict, side="harvest")
+    counts = summary(contacts_run(synced, sandbox)[0])
+    assert counts["updated"] == 1 and counts["conflicts"] == 0
+    assert sandbox.state.xero.contacts[link.xero_id]["Name"] == "Office Depot"

@@ -175,9 +175,16 @@ class ContactsApply:
             intents=[LinkIntent(op.client.client_id, op.client.name, op.xero_payload, op.snapshot)
                      for op in batch],
         )
+        # The client resends this very request with this key after a timeout (Xero replays the
+        # first answer). A later attempt is a new request: Xero replays answers for 24 hours,
+        # refusals included, so a record retried after finance fixed something must not reuse
+        # it. Creates never rely on the key across runs: they are found by reference first.
         key = idempotency_key_for_batch(
             operation=operation,
-            record_keys=[links[op.client.client_id].idempotency_key for op in batch],
+            record_keys=[
+                f"{links[op.client.client_id].idempotency_key}#{links[op.client.client_id].attempts}"
+                for op in batch
+            ],
         )
         send = self.ctx.xero.contacts_create if creating else self.ctx.xero.contacts_update
         try:
