@@ -147,3 +147,23 @@ def test_a_rename_onto_a_taken_name_waits_in_review_without_looping(sandbox, san
     assert transport.writes == [] and summary(run)["conflicts"] == 0
     link.refresh_from_db()
     assert link.state == SyncLink.State.SYNCED and link.xero_id  # invoices can still use it
+
+
+def test_a_rename_in_xero_that_harvest_refuses_waits_in_review(sandbox, sandbox_integration):
+    summary(contacts_run(sandbox_integration, sandbox)[0])
+    first = SyncLink.objects.filter(state=SyncLink.State.SYNCED).order_by("harvest_id").first()
+    sandbox.clock.advance(60)
+    with api_clients(sandbox_integration, sandbox) as (_, xero):
+        # Free in Xero (its look-alike there is "Blue Fin Studios"), taken in Harvest.
+        xero.contacts_update(contacts=[{"ContactID": first.xero_id, "Name": "Bluefin Studios"}],
+                             idempotency_key="rename-onto-harvest-name")
+    sandbox.clock.advance(60)
+    counts = summary(contacts_run(sandbox_integration, sandbox)[0])
+    assert counts["failed"] == 0 and counts["conflicts"] == 1
+    conflict = Conflict.objects.get(harvest_id=first.harvest_id, status=Conflict.Status.OPEN)
+    assert conflict.reason == Conflict.Reason.NAME_TAKEN and "Harvest" in conflict.detail
+    sandbox.clock.advance(60)
+    run, transport = contacts_run(sandbox_integration, sandbox)
+    assert transport.writes == [] and summary(run)["conflicts"] == 0
+    first.refresh_from_db()
+    assert first.state == SyncLink.State.SYNCED

@@ -280,7 +280,20 @@ class ContactsApply:
                 harvest_id__in=[op.client.client_id for op in ops])}
         for op in ops:
             error = self.harvest_write(op)
-            if error:
+            if error and "name" in op.harvest_client_changes and "already been taken" in error.lower():
+                # Harvest's client names are unique too: a rename made in Xero that Harvest
+                # refuses waits in review (name frozen) instead of failing on every run.
+                self.conflict_open(op, reason=Conflict.Reason.NAME_TAKEN,
+                                   detail=f"Harvest already has a client named "
+                                          f"'{op.harvest_client_changes['name']}'. Harvest said: {error}",
+                                   candidates=[{"field": "name", "label": "Name",
+                                                "harvest": op.client.name,
+                                                "xero": op.harvest_client_changes["name"],
+                                                "contact_id": op.contact_id}])
+                harvest_failed.append(LinkOutcome(link=links[op.client.client_id], error=error,
+                                                  state=SyncLink.State.FAILED))
+                self.record(op, CONFLICT, "Harvest refused the name from Xero.", api_error=error)
+            elif error:
                 harvest_failed.append(LinkOutcome(link=links[op.client.client_id], error=error,
                                                   state=SyncLink.State.FAILED))
                 self.record(op, SyncEvent.Action.FAIL, "Harvest refused the change.", api_error=error)
@@ -292,6 +305,7 @@ class ContactsApply:
                 self.record(op, op.action, op.message)
         if harvest_failed or harvest_done:
             links_settle(outcomes=[*harvest_failed, *harvest_done])
+        self.conflicts_flush()
         for batch in chunks(to_xero):
             self.batch_send(batch, operation="contacts.update")
 
