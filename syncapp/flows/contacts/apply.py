@@ -11,19 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db import transaction
-
 from syncapp.flows.base import FlowContext
+from syncapp.flows.contacts.conflicts import KIND, ConflictQueue
 from syncapp.flows.contacts.plan import CONFLICT, CREATE, LINK, SKIP, UPDATE, ContactOp
 from syncapp.flows.contacts.records import XeroSide, xero_side_from_contact
-from syncapp.models import Conflict, SyncEvent, SyncKind, SyncLink
+from syncapp.models import Conflict, SyncEvent, SyncLink
 from syncapp.providers.errors import ApiError, AuthExpired
 from syncapp.providers.xero.idempotency import idempotency_key_for_batch
 from syncapp.providers.xero.types import Contact
 from syncapp.services.ledger import LinkIntent, LinkOutcome, links_prepare, links_settle
 
 BATCH_SIZE = 50
-KIND = SyncKind.CLIENT
 # Xero's words for its unique-name rule (https://developer.xero.com/documentation/api/accounting/contacts:
 # "The contact name must be unique across all active contacts").
 NAME_TAKEN_MARKERS = ("already assigned to another contact", "must be unique across all active")
@@ -39,7 +37,7 @@ def error_is_name_taken(text: str) -> bool:
     return any(marker in lowered for marker in NAME_TAKEN_MARKERS)
 
 
-class ContactsApply:
+class ContactsApply(ConflictQueue):
     """Applies one run's operations; `contacts` are the Xero contacts the plan saw."""
 
     def __init__(self, *, ctx: FlowContext, contacts: dict[str, XeroSide]) -> None:
@@ -47,7 +45,7 @@ class ContactsApply:
         self.integration = ctx.integration
         self.contacts = contacts
         self.new_conflicts: list[Conflict] = []
-        self.conflict_links: dict[str, str] = {}  # harvest id -> label, for CONFLICT ledger rows
+        self.conflict_links: dict[str, str] = {}
 
     # -- entry point -------------------------------------------------------------------------
 
@@ -102,64 +100,6 @@ class ContactsApply:
             api_error=api_error,
             counts_as_done=counts_as_done,
         )
-
-    # -- conflicts ---------------------------------------------------------------------------
-
-    def conflict_open(self, op: ContactOp, *, reason: str, detail: str, candidates: list) -> None:
-        self.new_conflicts.append(
-            Conflict(
-                integration=self.integration,
-                kind=KIND,
-                harvest_id=op.client.client_id,
-                label=op.client.name[:255],
-                reason=reason,
-                detail=detail,
-                harvest_snapshot=op.client.summary(),
-                candidates=candidates,
-            )
-        )
-        if reason != Conflict.Reason.FIELD_DIVERGED and not op.contact_id:
-            self.conflict_links[op.client.client_id] = op.client.name
-
-    def conflicts_flush(self) -> None:
-        if not self.new_conflicts and not self.conflict_links:
-            return
-        with transaction.atomic():
-            # At most one open conflict per record (a constraint): a field that diverges while
-            # the record already waits in review joins that conflict instead.
-            waiting = {
-                c.harvest_id: c
-                for c in Conflict.objects.select_for_update().filter(
-                    integration=self.integration, kind=KIND, status=Conflict.Status.OPEN,
-                    harvest_id__in=[c.harvest_id for c in self.new_conflicts])
-            }
-            grown = []
-            for new in self.new_conflicts:
-                old = waiting.get(new.harvest_id)
-                if old is None:
-                    continue
-                known = {c.get("field") for c in old.candidates or [] if isinstance(c, dict)}
-                extra = [c for c in new.candidates if c.get("field") and c["field"] not in known]
-                if extra:
-                    old.candidates = [*(old.candidates or []), *extra]
-                    old.detail = f"{old.detail}\n{new.detail}".strip()
-                    grown.append(old)
-            if grown:
-                Conflict.objects.bulk_update(grown, ["candidates", "detail"])
-            fresh = [c for c in self.new_conflicts if c.harvest_id not in waiting]
-            Conflict.objects.bulk_create(fresh, ignore_conflicts=True)
-            if self.conflict_links:
-                SyncLink.objects.bulk_create(
-                    [
-                        SyncLink(integration=self.integration, kind=KIND, harvest_id=h,
-                                 label=label[:255], state=SyncLink.State.CONFLICT)
-                        for h, label in self.conflict_links.items()
-                    ],
-                    update_conflicts=True,
-                    unique_fields=["integration", "kind", "harvest_id"],
-                    update_fields=["label", "state", "updated_at"],
-                )
-        self.new_conflicts, self.conflict_links = [], {}
 
     # -- creates -----------------------------------------------------------------------------
 
