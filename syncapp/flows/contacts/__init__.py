@@ -1,7 +1,8 @@
-"""Harvest clients -> Xero contacts (issue 6): matching, three-way merge both ways, conflicts.
+"""Harvest clients <-> Xero contacts (issue 6): matching, three-way merge both ways, conflicts.
 
-Modules: `normalise` and `address` (pure text work), `matching` (pure candidate search),
-`merge` (pure three-way merge), `plan` (pure: records + rules + ledger -> operations),
-`apply` (performs them in batches of 50 and writes the ledger), `runner` (reads with cursors),
-`links` (what other flows ask: the Xero contact of a Harvest client, or why it waits).
+Pure: `normalise` and `address` (text work), `records` (the two sides as values), `matching`
+(candidate search), `merge` (three-way merge), `plan` (records + rules + ledger -> operations).
+I/O: `apply` (batches of 50 through the ledger protocol) with `conflicts` (the run's review
+queue), `runner` (cursors, reads, plan, apply), `schedule` (the periodic poll), and `links`
+(what other flows ask: the Xero contact of a Harvest client, or why its invoices wait).
 """

@@ -6,6 +6,7 @@
     /api.xero.com/connections           Xero tenants
     /identity.xero.com/connect/...      Xero token, revocation
     /login.xero.com/identity/connect/authorize   Xero consent page
+    /_sandbox/                          the demo page: what both hold, a Pay button per invoice
     /_sandbox/state                     read-only summary of both simulators
     /_sandbox/harvest/..., /_sandbox/xero/...    simulator controls (tests, demo)
 
@@ -113,6 +114,10 @@ class SandboxApp:
         path = request.path
         if path in ("/_sandbox/state", "/_sandbox/state/"):
             return json_response(self.summary())
+        if path in ("/_sandbox", "/_sandbox/", "/_sandbox/pay"):
+            from syncapp.sandbox.core.demo_page import demo_page_respond
+
+            return demo_page_respond(self, request)
         target = self._target(path)
         if target is None:
             return json_response({"error": "not_found", "path": path}, status=404)
