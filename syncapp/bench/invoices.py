@@ -15,7 +15,9 @@ import gc
 import resource
 import sys
 import time
+import tracemalloc
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -23,6 +25,7 @@ from typing import Any
 
 import httpx
 from django.db import connection as db_connection
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from syncapp.models import Connection, Integration, SyncKind, SyncLink, SyncRun
@@ -36,6 +39,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--count", type=int, default=1000, help="invoices to seed and sync")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the integration afterwards")
+    parser.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="also trace hxsync's own memory (not the sandbox's) after each chunk; slower",
+    )
 
 
 @dataclass
@@ -217,12 +225,44 @@ class _QueryCounter:
         return execute(sql, params, many, context)
 
 
+@contextmanager
+def _memory_trace(enabled: bool):
+    """Memory held by hxsync (allocations with no sandbox frame) after each chunk of 500
+    invoices: flat means it does not grow with the number of invoices."""
+    samples: list[float] = []
+    if not enabled:
+        yield samples
+        return
+    from syncapp.flows.invoices import runner
+
+    exclude = [
+        tracemalloc.Filter(False, "*/syncapp/sandbox/*", all_frames=True),
+        tracemalloc.Filter(False, tracemalloc.__file__),
+    ]
+    original = runner.InvoiceRun.chunk_process
+
+    def observed(self, invoices):
+        original(self, invoices)
+        traced = tracemalloc.take_snapshot().filter_traces(exclude)
+        samples.append(round(sum(s.size for s in traced.statistics("filename")) / 2**20, 1))
+
+    tracemalloc.start(8)
+    runner.InvoiceRun.chunk_process = observed
+    try:
+        yield samples
+    finally:
+        runner.InvoiceRun.chunk_process = original
+        tracemalloc.stop()
+
+
 def _rss_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
-def run(*, count: int, seed: int = 0, keep: bool = False, **_: Any) -> dict[str, Any]:
+def run(
+    *, count: int, seed: int = 0, keep: bool = False, trace_memory: bool = False, **_: Any
+) -> dict[str, Any]:
     from syncapp.services.runs import sync_run_execute
 
     print(f"seeding {count} invoices...", file=sys.stderr)
@@ -240,7 +280,12 @@ def run(*, count: int, seed: int = 0, keep: bool = False, **_: Any) -> dict[str,
         print("syncing...", file=sys.stderr)
         started = time.perf_counter()
         counter = _QueryCounter()
-        with db_connection.execute_wrapper(counter):
+        # As in production: with DEBUG on, Django would keep the text of the last 9,000 queries.
+        with (
+            override_settings(DEBUG=False),
+            db_connection.execute_wrapper(counter),
+            _memory_trace(trace_memory) as memory,
+        ):
             finished = sync_run_execute(run_id=run_row.pk, transport=rig.transport, clock=clock)
         engine_seconds = time.perf_counter() - started
         counters = (finished.counters or {}).get("invoices", {})
@@ -269,6 +314,15 @@ def run(*, count: int, seed: int = 0, keep: bool = False, **_: Any) -> dict[str,
             "rate_limit_wait_seconds": round(clock.slept, 1),
             "peak_rss_mb": _rss_mb(),
             "rss_before_run_mb": rss_before,
+            **(
+                {
+                    "hxsync_traced_mb_first_chunk": memory[0],
+                    "hxsync_traced_mb_last_chunk": memory[-1],
+                    "hxsync_traced_mb_max": max(memory),
+                }
+                if memory
+                else {}
+            ),
             "duplicates": verified["duplicates"],
             "lost": verified["lost"],
             "mismatched_totals": verified["mismatched_totals"],

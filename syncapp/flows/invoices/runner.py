@@ -218,7 +218,9 @@ def invoices_run(flow: FlowContext) -> None:
         synced = SyncLink.objects.filter(
             integration=integration, kind__in=KINDS, xero_id__isnull=False
         ).exclude(state__in=(SyncLink.State.VOIDED, SyncLink.State.CONFLICT))
-        missing = [link for link in synced.iterator() if link.harvest_id not in run.seen]
+        # Ids first (small), whole rows only for the few that are gone.
+        gone = [h for h in synced.values_list("harvest_id", flat=True) if h not in run.seen]
+        missing = list(synced.filter(harvest_id__in=gone)) if gone else []
         operations = removed_plan(links=missing, seen=run.seen, policy=run.policy)
         if operations:
             flow.recorder.add_total(len(operations))
