@@ -34,9 +34,19 @@ class SyncLinkAdmin(ReadOnlyAdmin):
     change_list_template = "admin/syncapp/synclink/change_list.html"
     change_form_template = "admin/syncapp/synclink/change_form.html"
 
+    # What finance reads first; the technical fields (ids, hash, attempts) after.
+    FIRST = ("label", "kind", "integration", "state", "last_error", "account_rules")
+
     def get_readonly_fields(self, request, obj=None):
-        fields = [f.name for f in self.model._meta.fields if f.name not in self.exclude]
-        return [*fields, "account_rules"]
+        rest = [
+            f.name
+            for f in self.model._meta.fields
+            if f.name not in self.exclude and f.name not in self.FIRST
+        ]
+        return [*self.FIRST, *rest]
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
 
     @admin.display(description="Last error")
     def last_error_short(self, obj):
