@@ -44,20 +44,26 @@ def _person(data: dict) -> str:
 
 
 def _lines(value: str) -> list[str]:
-    return [" ".join(line.split()).casefold() for line in (value or "").splitlines() if line.strip()]
+    return [
+        " ".join(line.split()).casefold() for line in (value or "").splitlines() if line.strip()
+    ]
 
 
 def review_cell(key: str, harvest: dict, candidate: dict) -> tuple[str, str]:
     """(value shown, css class): "match" same, "similar" alike, "differs" both set but not equal."""
     h_id = str(harvest.get("id", ""))
     if key == "reference":
-        numbers = [n for n in (candidate.get("contact_number"), candidate.get("account_number")) if n]
+        numbers = [
+            n for n in (candidate.get("contact_number"), candidate.get("account_number")) if n
+        ]
         value = " / ".join(numbers)
         ours = contact_reference(harvest_client_id=h_id).casefold() if h_id else ""
         return value, "match" if ours and any(n.casefold() == ours for n in numbers) else ""
     if key == "status":
         status = str(candidate.get("status") or "ACTIVE").upper()
-        return ("Archived" if status == "ARCHIVED" else "Active"), ("differs" if status == "ARCHIVED" else "")
+        return ("Archived" if status == "ARCHIVED" else "Active"), (
+            "differs" if status == "ARCHIVED" else ""
+        )
     if key == "person":
         h, c = _person(harvest), _person(candidate)
         same = h.casefold() == c.casefold()
@@ -87,13 +93,15 @@ def review_context(conflict: Conflict) -> dict:
         for item in conflict.candidates or []:
             if not isinstance(item, dict) or not item.get("field"):
                 continue
-            fields.append({
-                "label": item.get("label") or FIELD_LABELS.get(item["field"], item["field"]),
-                "harvest": _show(item.get("harvest")),
-                "xero": _show(item.get("xero")),
-                "base_harvest": _show(item.get("base_harvest")),
-                "base_xero": _show(item.get("base_xero")),
-            })
+            fields.append(
+                {
+                    "label": item.get("label") or FIELD_LABELS.get(item["field"], item["field"]),
+                    "harvest": _show(item.get("harvest")),
+                    "xero": _show(item.get("xero")),
+                    "base_harvest": _show(item.get("base_harvest")),
+                    "base_xero": _show(item.get("base_xero")),
+                }
+            )
         return {"mode": "fields", "fields": fields, "harvest": harvest}
     candidates = []
     for item in conflict.candidates or []:
@@ -106,13 +114,16 @@ def review_context(conflict: Conflict) -> dict:
         if key == "person":
             h_value = _person(harvest)
         elif key == "reference":
-            h_value = contact_reference(harvest_client_id=harvest["id"]) if harvest.get("id") else ""
+            h_value = (
+                contact_reference(harvest_client_id=harvest["id"]) if harvest.get("id") else ""
+            )
         elif key == "status":
             h_value = "Active" if harvest.get("is_active", True) else "Archived in Harvest"
         else:
             h_value = harvest.get(key, "")
-        rows.append({"label": label, "harvest": h_value,
-                     "cells": [c["cells"][index] for c in candidates]})
+        rows.append(
+            {"label": label, "harvest": h_value, "cells": [c["cells"][index] for c in candidates]}
+        )
     return {"mode": "match", "rows": rows, "candidates": candidates, "harvest": harvest}
 
 
@@ -154,10 +165,27 @@ class ConflictAdmin(admin.ModelAdmin):
     list_filter = (ConflictStatusFilter, "reason", "kind", "integration")
     search_fields = ("label", "harvest_id", "detail")
     list_select_related = ("integration", "resolved_by")
-    actions = ["bulk_link_best", "bulk_create", "bulk_ignore", "bulk_take_harvest", "bulk_take_xero"]
+    actions = [
+        "bulk_link_best",
+        "bulk_create",
+        "bulk_ignore",
+        "bulk_take_harvest",
+        "bulk_take_xero",
+    ]
     readonly_fields = (
-        "integration", "kind", "harvest_id", "label", "reason", "detail", "harvest_snapshot",
-        "candidates", "resolution", "resolved_xero_id", "resolved_by", "resolved_at", "created_at",
+        "integration",
+        "kind",
+        "harvest_id",
+        "label",
+        "reason",
+        "detail",
+        "harvest_snapshot",
+        "candidates",
+        "resolution",
+        "resolved_xero_id",
+        "resolved_by",
+        "resolved_at",
+        "created_at",
     )
     fields = ("status", *readonly_fields)
 
@@ -206,8 +234,9 @@ class ConflictAdmin(admin.ModelAdmin):
     # -- the review page ---------------------------------------------------------------------
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        conflict = get_object_or_404(Conflict.objects.select_related("integration", "resolved_by"),
-                                     pk=object_id)
+        conflict = get_object_or_404(
+            Conflict.objects.select_related("integration", "resolved_by"), pk=object_id
+        )
         if not self.has_view_or_change_permission(request, conflict):
             raise PermissionDenied
         context = {
@@ -224,8 +253,11 @@ class ConflictAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         extra = [
-            path("<int:pk>/resolve/", self.admin_site.admin_view(require_POST(self.resolve_view)),
-                 name="syncapp_conflict_resolve"),
+            path(
+                "<int:pk>/resolve/",
+                self.admin_site.admin_view(require_POST(self.resolve_view)),
+                name="syncapp_conflict_resolve",
+            ),
         ]
         return extra + super().get_urls()
 
@@ -237,20 +269,26 @@ class ConflictAdmin(admin.ModelAdmin):
         user = request.user
         try:
             if action == "link":
-                conflict_link(conflict=conflict, xero_contact_id=request.POST.get("contact_id", ""),
-                              user=user)
+                conflict_link(
+                    conflict=conflict, xero_contact_id=request.POST.get("contact_id", ""), user=user
+                )
                 done = "Linked. The contact and any invoices that waited for it are queued to sync."
             elif action == "create":
                 conflict_create_new(conflict=conflict, user=user)
                 done = "A new Xero contact will be created; the client's invoices follow it."
             elif action == "ignore":
                 conflict_ignore(conflict=conflict, user=user)
-                done = ("Left as they are in both systems." if conflict_is_field_review(conflict)
-                        else "Ignored: this client stays out of Xero and its invoices are held.")
+                done = (
+                    "Left as they are in both systems."
+                    if conflict_is_field_review(conflict)
+                    else "Ignored: this client stays out of Xero and its invoices are held."
+                )
             elif action in ("take_harvest", "take_xero"):
                 side = action.removeprefix("take_")
                 conflict_take_side(conflict=conflict, side=side, user=user)
-                done = f"Keeping {'Harvest' if side == 'harvest' else 'Xero'}'s value; queued to sync."
+                done = (
+                    f"Keeping {'Harvest' if side == 'harvest' else 'Xero'}'s value; queued to sync."
+                )
             else:
                 messages.error(request, "Unknown action.")
                 return redirect("admin:syncapp_conflict_change", pk)
@@ -266,8 +304,11 @@ class ConflictAdmin(admin.ModelAdmin):
         outcome = conflicts_resolve_bulk(conflicts=list(queryset), action=action, user=request.user)
         if outcome.resolved:
             queued = ", ".join(f"#{run.pk}" for run in outcome.runs)
-            messages.success(request, f"{verb} {outcome.resolved} conflict(s)."
-                             + (f" Queued sync runs {queued}." if queued else ""))
+            messages.success(
+                request,
+                f"{verb} {outcome.resolved} conflict(s)."
+                + (f" Queued sync runs {queued}." if queued else ""),
+            )
         for error in outcome.errors:
             messages.warning(request, error)
 
@@ -283,7 +324,9 @@ class ConflictAdmin(admin.ModelAdmin):
     def bulk_ignore(self, request, queryset):
         self._bulk(request, queryset, "ignore", "Ignored")
 
-    @admin.action(description="Keep Harvest's value (changed on both sides)", permissions=["change"])
+    @admin.action(
+        description="Keep Harvest's value (changed on both sides)", permissions=["change"]
+    )
     def bulk_take_harvest(self, request, queryset):
         self._bulk(request, queryset, "take_harvest", "Kept Harvest's value for")
 

@@ -54,15 +54,22 @@ def _open(conflict: Conflict) -> Conflict:
     return current
 
 
-def _close(conflict: Conflict, *, resolution: str, user, xero_id: str = "",
-           status: str = Conflict.Status.RESOLVED) -> None:
+def _close(
+    conflict: Conflict,
+    *,
+    resolution: str,
+    user,
+    xero_id: str = "",
+    status: str = Conflict.Status.RESOLVED,
+) -> None:
     conflict.status = status
     conflict.resolution = resolution
     conflict.resolved_xero_id = xero_id
     conflict.resolved_by = user if getattr(user, "pk", None) else None
     conflict.resolved_at = timezone.now()
-    conflict.save(update_fields=["status", "resolution", "resolved_xero_id", "resolved_by",
-                                 "resolved_at"])
+    conflict.save(
+        update_fields=["status", "resolution", "resolved_xero_id", "resolved_by", "resolved_at"]
+    )
 
 
 def _link_row(conflict: Conflict) -> SyncLink:
@@ -75,7 +82,9 @@ def _link_row(conflict: Conflict) -> SyncLink:
     return link
 
 
-def conflict_link(*, conflict: Conflict, xero_contact_id: str, user=None, release: bool = True) -> Conflict:
+def conflict_link(
+    *, conflict: Conflict, xero_contact_id: str, user=None, release: bool = True
+) -> Conflict:
     """Link the Harvest client to this Xero contact (one of the candidates)."""
     with transaction.atomic():
         conflict = _open(conflict)
@@ -83,13 +92,20 @@ def conflict_link(*, conflict: Conflict, xero_contact_id: str, user=None, releas
             raise ConflictResolutionError(
                 f"'{conflict.label}' is already linked; pick Harvest's or Xero's value instead."
             )
-        chosen = next((c for c in conflict.candidates or []
-                       if conflict_candidate_id(c) == str(xero_contact_id)), None)
+        chosen = next(
+            (
+                c
+                for c in conflict.candidates or []
+                if conflict_candidate_id(c) == str(xero_contact_id)
+            ),
+            None,
+        )
         if chosen is None:
             raise ConflictResolutionError("That contact is not one of this conflict's candidates.")
         taken = (
-            SyncLink.objects.filter(integration=conflict.integration, kind=conflict.kind,
-                                    xero_id=xero_contact_id)
+            SyncLink.objects.filter(
+                integration=conflict.integration, kind=conflict.kind, xero_id=xero_contact_id
+            )
             .exclude(harvest_id=conflict.harvest_id)
             .first()
         )
@@ -103,13 +119,21 @@ def conflict_link(*, conflict: Conflict, xero_contact_id: str, user=None, releas
         link.state = SyncLink.State.PENDING
         link.last_error = ""
         # No snapshot: the next run merges as for a fresh link (blanks filled, owners decide).
-        link.snapshot = {"restore": True} if str(chosen.get("status", "")).upper() == "ARCHIVED" else {}
+        link.snapshot = (
+            {"restore": True} if str(chosen.get("status", "")).upper() == "ARCHIVED" else {}
+        )
         try:
             with transaction.atomic():
-                link.save(update_fields=["xero_id", "state", "last_error", "snapshot", "updated_at"])
+                link.save(
+                    update_fields=["xero_id", "state", "last_error", "snapshot", "updated_at"]
+                )
         except IntegrityError as exc:
-            raise ConflictResolutionError("That contact was linked to another client meanwhile.") from exc
-        _close(conflict, resolution=Conflict.Resolution.LINK, user=user, xero_id=str(xero_contact_id))
+            raise ConflictResolutionError(
+                "That contact was linked to another client meanwhile."
+            ) from exc
+        _close(
+            conflict, resolution=Conflict.Resolution.LINK, user=user, xero_id=str(xero_contact_id)
+        )
         if release:
             conflict_release(integration=conflict.integration, user=user)
     return conflict
@@ -140,7 +164,9 @@ def conflict_ignore(*, conflict: Conflict, user=None) -> Conflict:
     reason shown). A field changed on both sides: leave both values as they are."""
     with transaction.atomic():
         conflict = _open(conflict)
-        fields = [c["field"] for c in conflict.candidates or [] if isinstance(c, dict) and c.get("field")]
+        fields = [
+            c["field"] for c in conflict.candidates or [] if isinstance(c, dict) and c.get("field")
+        ]
         link = None
         if fields:
             link = _link_row(conflict)
@@ -148,20 +174,29 @@ def conflict_ignore(*, conflict: Conflict, user=None) -> Conflict:
             snapshot["force"] = {**(snapshot.get("force") or {}), **dict.fromkeys(fields, "keep")}
             link.snapshot = snapshot
             link.save(update_fields=["snapshot", "updated_at"])
-        _close(conflict, resolution=Conflict.Resolution.IGNORE, user=user,
-               status=Conflict.Status.IGNORED, xero_id=(link.xero_id or "") if link else "")
+        _close(
+            conflict,
+            resolution=Conflict.Resolution.IGNORE,
+            user=user,
+            status=Conflict.Status.IGNORED,
+            xero_id=(link.xero_id or "") if link else "",
+        )
         if fields:
             conflict_release(integration=conflict.integration, user=user)
     return conflict
 
 
-def conflict_take_side(*, conflict: Conflict, side: str, user=None, release: bool = True) -> Conflict:
+def conflict_take_side(
+    *, conflict: Conflict, side: str, user=None, release: bool = True
+) -> Conflict:
     """For a field changed differently on both sides: keep Harvest's or Xero's value."""
     if side not in ("harvest", "xero"):
         raise ValueError("side must be 'harvest' or 'xero'")
     with transaction.atomic():
         conflict = _open(conflict)
-        fields = [c["field"] for c in conflict.candidates or [] if isinstance(c, dict) and c.get("field")]
+        fields = [
+            c["field"] for c in conflict.candidates or [] if isinstance(c, dict) and c.get("field")
+        ]
         if not fields:
             raise ConflictResolutionError(
                 f"'{conflict.label}' has no Xero contact yet: link it to a candidate or create a new one."
@@ -173,8 +208,9 @@ def conflict_take_side(*, conflict: Conflict, side: str, user=None, release: boo
         snapshot["force"] = {**(snapshot.get("force") or {}), **dict.fromkeys(fields, side)}
         link.snapshot = snapshot
         link.save(update_fields=["snapshot", "updated_at"])
-        resolution = (Conflict.Resolution.TAKE_HARVEST if side == "harvest"
-                      else Conflict.Resolution.TAKE_XERO)
+        resolution = (
+            Conflict.Resolution.TAKE_HARVEST if side == "harvest" else Conflict.Resolution.TAKE_XERO
+        )
         _close(conflict, resolution=resolution, user=user, xero_id=link.xero_id or "")
         if release:
             conflict_release(integration=conflict.integration, user=user)
@@ -187,8 +223,9 @@ def conflict_release(*, integration: Integration, user=None) -> list[SyncRun]:
 
     runs = []
     for flow in (SyncRun.Flow.CONTACTS, SyncRun.Flow.INVOICES):
-        run, _ = sync_run_request(integration=integration, flow=flow,
-                                  trigger=SyncRun.Trigger.RESYNC, user=user)
+        run, _ = sync_run_request(
+            integration=integration, flow=flow, trigger=SyncRun.Trigger.RESYNC, user=user
+        )
         runs.append(run)
     return runs
 
@@ -214,8 +251,9 @@ def conflicts_resolve_bulk(*, conflicts: Iterable[Conflict], action: str, user=N
             elif action == "ignore":
                 conflict_ignore(conflict=conflict, user=user)
             else:
-                conflict_take_side(conflict=conflict, side=action.removeprefix("take_"), user=user,
-                                   release=False)
+                conflict_take_side(
+                    conflict=conflict, side=action.removeprefix("take_"), user=user, release=False
+                )
         except ConflictResolutionError as error:
             outcome.errors.append(str(error))
             continue
@@ -231,9 +269,12 @@ def conflicts_resolve_bulk(*, conflicts: Iterable[Conflict], action: str, user=N
 def conflict_best_candidate(conflict: Conflict) -> str | None:
     """The candidate listed first that is not linked elsewhere (the matcher lists best first)."""
     for candidate in conflict.candidates or []:
-        if isinstance(candidate, dict) and conflict_candidate_id(candidate) and not candidate.get(
-            "linked_to"
-        ) and not candidate.get("field"):
+        if (
+            isinstance(candidate, dict)
+            and conflict_candidate_id(candidate)
+            and not candidate.get("linked_to")
+            and not candidate.get("field")
+        ):
             return conflict_candidate_id(candidate)
     return None
 

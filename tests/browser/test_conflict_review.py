@@ -63,9 +63,12 @@ def test_finance_user_resolves_a_conflict(live_server, browser_page):
     acme.refresh_from_db()
     assert acme.status == Conflict.Status.RESOLVED and acme.resolved_by.username == "fiona"
     assert contact_link_for_client(integration=integration, harvest_client_id=acme.harvest_id) == (
-        twin_id, None)
-    assert set(SyncRun.objects.filter(trigger=SyncRun.Trigger.RESYNC).values_list("flow", flat=True)) == {
-        "contacts", "invoices"}
+        twin_id,
+        None,
+    )
+    assert set(
+        SyncRun.objects.filter(trigger=SyncRun.Trigger.RESYNC).values_list("flow", flat=True)
+    ) == {"contacts", "invoices"}
     assert page.locator("#result_list tbody tr").count() == 6
 
     # Bulk: ignore two at once from the list.
@@ -77,8 +80,9 @@ def test_finance_user_resolves_a_conflict(live_server, browser_page):
     page.click("button[name=index]")
     page.wait_for_selector(".messagelist .success")
     shot(page, "conflict-04-bulk")
-    assert set(Conflict.objects.filter(pk__in=[bluefin.pk, harbor.pk]).values_list("status", flat=True)) == {
-        Conflict.Status.IGNORED}
+    assert set(
+        Conflict.objects.filter(pk__in=[bluefin.pk, harbor.pk]).values_list("status", flat=True)
+    ) == {Conflict.Status.IGNORED}
     assert SyncLink.objects.get(harvest_id=acme.harvest_id).xero_id == twin_id
 
     # A resolved conflict shows what was decided, with no buttons left.
@@ -100,8 +104,10 @@ def test_finance_user_picks_xeros_value_for_a_double_edit(live_server, browser_p
     sandbox.clock.advance(timedelta(minutes=1))
     with api_clients(integration, sandbox) as (harvest, xero):
         harvest.update_client(client_id=int(link.harvest_id), name=f"{link.label} Group")
-        xero.contacts_update(contacts=[{"ContactID": link.xero_id, "Name": f"{link.label} Holdings"}],
-                             idempotency_key="browser-edit")
+        xero.contacts_update(
+            contacts=[{"ContactID": link.xero_id, "Name": f"{link.label} Holdings"}],
+            idempotency_key="browser-edit",
+        )
     sandbox.clock.advance(timedelta(minutes=1))
     summary(contacts_run(integration, sandbox)[0])
     conflict = Conflict.objects.get(harvest_id=link.harvest_id, status=Conflict.Status.OPEN)
@@ -111,7 +117,9 @@ def test_finance_user_picks_xeros_value_for_a_double_edit(live_server, browser_p
     page.goto(f"{live_server.url}/admin/syncapp/conflict/{conflict.pk}/change/")
     page.wait_for_selector("#field-table")
     row = page.locator("#field-table tbody tr").first
-    assert f"{link.label} Group" in row.inner_text() and f"{link.label} Holdings" in row.inner_text()
+    assert (
+        f"{link.label} Group" in row.inner_text() and f"{link.label} Holdings" in row.inner_text()
+    )
     shot(page, "conflict-05-field-review")
     page.click("#take-xero")
     page.wait_for_selector(".messagelist .success")

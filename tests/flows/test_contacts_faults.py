@@ -35,8 +35,9 @@ def expected_clients(sandbox):
     return {cid for cid, c in sandbox.state.harvest.clients.items() if c["is_active"]}
 
 
-def test_crash_after_a_batch_was_written_then_rerun_leaves_no_duplicate(sandbox, sandbox_integration,
-                                                                         monkeypatch):
+def test_crash_after_a_batch_was_written_then_rerun_leaves_no_duplicate(
+    sandbox, sandbox_integration, monkeypatch
+):
     more_clients(sandbox_integration, sandbox, 60)  # 90 creates: two batches (50 + 40)
     original = XeroClient.contacts_create
     calls = []
@@ -155,8 +156,10 @@ def test_a_rename_in_xero_that_harvest_refuses_waits_in_review(sandbox, sandbox_
     sandbox.clock.advance(60)
     with api_clients(sandbox_integration, sandbox) as (_, xero):
         # Free in Xero (its look-alike there is "Blue Fin Studios"), taken in Harvest.
-        xero.contacts_update(contacts=[{"ContactID": first.xero_id, "Name": "Bluefin Studios"}],
-                             idempotency_key="rename-onto-harvest-name")
+        xero.contacts_update(
+            contacts=[{"ContactID": first.xero_id, "Name": "Bluefin Studios"}],
+            idempotency_key="rename-onto-harvest-name",
+        )
     sandbox.clock.advance(60)
     counts = summary(contacts_run(sandbox_integration, sandbox)[0])
     assert counts["failed"] == 0 and counts["conflicts"] == 1

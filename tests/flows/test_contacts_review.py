@@ -37,14 +37,22 @@ def test_link_releases_the_client_and_queues_contacts_and_invoices(sandbox, sync
     user = UserFactory(username="fiona", finance=True)
     conflict = conflict_named("Acme Corporation")
     contact_id = conflict.candidates[0]["contact_id"]
-    assert contact_link_for_client(integration=synced, harvest_client_id=conflict.harvest_id)[0] is None
+    assert (
+        contact_link_for_client(integration=synced, harvest_client_id=conflict.harvest_id)[0]
+        is None
+    )
 
     conflict_link(conflict=conflict, xero_contact_id=contact_id, user=user)
     conflict.refresh_from_db()
     assert (conflict.status, conflict.resolution, conflict.resolved_by) == (
-        Conflict.Status.RESOLVED, Conflict.Resolution.LINK, user)
+        Conflict.Status.RESOLVED,
+        Conflict.Resolution.LINK,
+        user,
+    )
     assert contact_link_for_client(integration=synced, harvest_client_id=conflict.harvest_id) == (
-        contact_id, None)
+        contact_id,
+        None,
+    )
     queued = SyncRun.objects.filter(status=SyncRun.Status.QUEUED, trigger=SyncRun.Trigger.RESYNC)
     assert sorted(queued.values_list("flow", flat=True)) == ["contacts", "invoices"]
 
@@ -81,7 +89,9 @@ def test_ignore_keeps_the_client_out_and_its_invoices_waiting(sandbox, synced):
     assert not SyncRun.objects.filter(status=SyncRun.Status.QUEUED).exists()
     run, transport = contacts_run(synced, sandbox)
     assert transport.writes == []
-    xero_id, reason = contact_link_for_client(integration=synced, harvest_client_id=conflict.harvest_id)
+    xero_id, reason = contact_link_for_client(
+        integration=synced, harvest_client_id=conflict.harvest_id
+    )
     assert xero_id is None and "ignore" in reason
 
 
@@ -89,8 +99,10 @@ def test_take_xero_value_for_a_field_changed_on_both_sides(sandbox, synced):
     link = SyncLink.objects.filter(state=SyncLink.State.SYNCED).order_by("harvest_id").first()
     with api_clients(synced, sandbox) as (harvest, xero):
         harvest.update_client(client_id=int(link.harvest_id), name="Harvest Spelling")
-        xero.contacts_update(contacts=[{"ContactID": link.xero_id, "Name": "Xero Spelling"}],
-                             idempotency_key="test-take-xero")
+        xero.contacts_update(
+            contacts=[{"ContactID": link.xero_id, "Name": "Xero Spelling"}],
+            idempotency_key="test-take-xero",
+        )
     sandbox.clock.advance(timedelta(minutes=1))
     summary(contacts_run(synced, sandbox)[0])
     conflict = Conflict.objects.get(harvest_id=link.harvest_id, status=Conflict.Status.OPEN)
@@ -102,8 +114,12 @@ def test_take_xero_value_for_a_field_changed_on_both_sides(sandbox, synced):
     assert sandbox.state.harvest.clients[int(link.harvest_id)]["name"] == "Xero Spelling"
     sandbox.clock.advance(timedelta(minutes=1))
     run, transport = contacts_run(synced, sandbox)
-    assert transport.writes == [] and not Conflict.objects.filter(status=Conflict.Status.OPEN,
-                                                                   harvest_id=link.harvest_id).exists()
+    assert (
+        transport.writes == []
+        and not Conflict.objects.filter(
+            status=Conflict.Status.OPEN, harvest_id=link.harvest_id
+        ).exists()
+    )
 
 
 def test_bulk_link_best_and_refusals(sandbox, synced):
@@ -148,8 +164,10 @@ def test_leave_both_as_they_are_keeps_syncing_the_other_fields(sandbox, synced):
     link = SyncLink.objects.filter(state=SyncLink.State.SYNCED).order_by("harvest_id").first()
     with api_clients(synced, sandbox) as (harvest, xero):
         harvest.update_client(client_id=int(link.harvest_id), name="Harvest Spelling")
-        xero.contacts_update(contacts=[{"ContactID": link.xero_id, "Name": "Xero Spelling"}],
-                             idempotency_key="test-keep")
+        xero.contacts_update(
+            contacts=[{"ContactID": link.xero_id, "Name": "Xero Spelling"}],
+            idempotency_key="test-keep",
+        )
     sandbox.clock.advance(timedelta(minutes=1))
     summary(contacts_run(synced, sandbox)[0])
     conflict = Conflict.objects.get(harvest_id=link.harvest_id, status=Conflict.Status.OPEN)
@@ -167,7 +185,9 @@ def test_leave_both_as_they_are_keeps_syncing_the_other_fields(sandbox, synced):
     assert summary(contacts_run(synced, sandbox)[0])["updated"] == 1
     assert sandbox.state.xero.contacts[link.xero_id]["EmailAddress"] == "later@example.com"
     assert contact_link_for_client(integration=synced, harvest_client_id=link.harvest_id) == (
-        link.xero_id, None)
+        link.xero_id,
+        None,
+    )
 
 
 def test_a_retry_after_finance_freed_the_name_is_not_answered_from_the_old_refusal(sandbox, synced):
@@ -180,8 +200,10 @@ def test_a_retry_after_finance_freed_the_name_is_not_answered_from_the_old_refus
     assert conflict.reason == Conflict.Reason.NAME_TAKEN
     supplier = next(c for c in sandbox.state.xero.contacts.values() if c["Name"] == "Office Depot")
     with api_clients(synced, sandbox) as (_, xero):
-        xero.contacts_update(contacts=[{"ContactID": supplier["ContactID"], "Name": "Office Depot Inc"}],
-                             idempotency_key="free-the-name")
+        xero.contacts_update(
+            contacts=[{"ContactID": supplier["ContactID"], "Name": "Office Depot Inc"}],
+            idempotency_key="free-the-name",
+        )
     conflict_take_side(conflict=conflict, side="harvest")
     counts = summary(contacts_run(synced, sandbox)[0])
     assert counts["updated"] == 1 and counts["conflicts"] == 0

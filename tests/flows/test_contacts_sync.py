@@ -45,7 +45,9 @@ def test_first_sync_creates_links_and_queues_the_near_duplicates(sandbox, sandbo
         assert conflict.candidates[0]["contact_id"] == entry["contact_id"], conflict.detail
         assert conflict.candidates[0]["reasons"]
     # The archived twin is a candidate, never silently duplicated.
-    twin_client = next(cid for cid, c in sandbox.state.harvest.clients.items() if c["name"] == twin["name"])
+    twin_client = next(
+        cid for cid, c in sandbox.state.harvest.clients.items() if c["name"] == twin["name"]
+    )
     assert open_conflicts[str(twin_client)].candidates[0]["status"] == "ARCHIVED"
     assert len(open_conflicts) == len(near) + 1 == counts["conflicts"]
 
@@ -61,10 +63,12 @@ def test_first_sync_creates_links_and_queues_the_near_duplicates(sandbox, sandbo
     synced = SyncLink.objects.filter(state=SyncLink.State.SYNCED)
     assert synced.count() == expected_creates
     link = synced.first()
-    assert contact_link_for_client(integration=sandbox_integration,
-                                   harvest_client_id=link.harvest_id) == (link.xero_id, None)
-    waiting_id, reason = contact_link_for_client(integration=sandbox_integration,
-                                                 harvest_client_id=next(iter(near)))
+    assert contact_link_for_client(
+        integration=sandbox_integration, harvest_client_id=link.harvest_id
+    ) == (link.xero_id, None)
+    waiting_id, reason = contact_link_for_client(
+        integration=sandbox_integration, harvest_client_id=next(iter(near))
+    )
     assert waiting_id is None and "review" in reason
     created = sandbox.state.xero.contacts[link.xero_id]
     assert created["ContactNumber"] == f"HARVEST-{link.harvest_id}"
@@ -75,15 +79,25 @@ def test_first_sync_creates_links_and_queues_the_near_duplicates(sandbox, sandbo
 def test_second_run_changes_nothing_and_writes_nothing(sandbox, sandbox_integration):
     summary(contacts_run(sandbox_integration, sandbox)[0])
     before = {k: dict(v) for k, v in sandbox.state.xero.contacts.items()}
-    links_before = list(SyncLink.objects.order_by("pk").values("pk", "state", "payload_hash", "snapshot"))
+    links_before = list(
+        SyncLink.objects.order_by("pk").values("pk", "state", "payload_hash", "snapshot")
+    )
     sandbox.clock.advance(timedelta(minutes=5))
     run, transport = contacts_run(sandbox_integration, sandbox)
     counts = summary(run)
     assert transport.writes == []
-    assert (counts["created"], counts["updated"], counts["linked"], counts["conflicts"],
-            counts["failed"]) == (0, 0, 0, 0, 0)
+    assert (
+        counts["created"],
+        counts["updated"],
+        counts["linked"],
+        counts["conflicts"],
+        counts["failed"],
+    ) == (0, 0, 0, 0, 0)
     assert sandbox.state.xero.contacts == before
-    assert list(SyncLink.objects.order_by("pk").values("pk", "state", "payload_hash", "snapshot")) == links_before
+    assert (
+        list(SyncLink.objects.order_by("pk").values("pk", "state", "payload_hash", "snapshot"))
+        == links_before
+    )
     assert counts["full_xero_read"] is False  # cursors: only what changed was read
     assert Cursor.objects.filter(integration=sandbox_integration).count() == 3
 
@@ -113,11 +127,14 @@ def test_changes_flow_both_ways_and_a_double_edit_goes_to_review(sandbox, sandbo
         # c: name changed on both sides to different values (name is "Ask finance" by default).
         person = next(p for p in harvest.iter_contacts(client_id=int(a.harvest_id)))
         harvest.update_contact(contact_id=person.id, email="billing@new.example.com")
-        xero.contacts_update(contacts=[{"ContactID": b.xero_id, "FirstName": "Zoë"}],
-                             idempotency_key="test-edit-b")
+        xero.contacts_update(
+            contacts=[{"ContactID": b.xero_id, "FirstName": "Zoë"}], idempotency_key="test-edit-b"
+        )
         harvest.update_client(client_id=int(c.harvest_id), name="Renamed In Harvest")
-        xero.contacts_update(contacts=[{"ContactID": c.xero_id, "Name": "Renamed In Xero"}],
-                             idempotency_key="test-edit-c")
+        xero.contacts_update(
+            contacts=[{"ContactID": c.xero_id, "Name": "Renamed In Xero"}],
+            idempotency_key="test-edit-c",
+        )
     sandbox.clock.advance(timedelta(minutes=1))
     run, transport = contacts_run(sandbox_integration, sandbox)
     counts = summary(run)
@@ -125,8 +142,9 @@ def test_changes_flow_both_ways_and_a_double_edit_goes_to_review(sandbox, sandbo
 
     xero_state = sandbox.state.xero.contacts
     assert xero_state[a.xero_id]["EmailAddress"] == "billing@new.example.com"
-    harvest_people = [p for p in sandbox.state.harvest.contacts.values()
-                      if str(p["_client_id"]) == b.harvest_id]
+    harvest_people = [
+        p for p in sandbox.state.harvest.contacts.values() if str(p["_client_id"]) == b.harvest_id
+    ]
     assert min(harvest_people, key=lambda p: p["id"])["first_name"] == "Zoë"
     assert sandbox.state.harvest.clients[int(c.harvest_id)]["name"] == "Renamed In Harvest"
     assert xero_state[c.xero_id]["Name"] == "Renamed In Xero"
@@ -136,8 +154,9 @@ def test_changes_flow_both_ways_and_a_double_edit_goes_to_review(sandbox, sandbo
     # The update by ContactID carried only the e-mail, never the unchanged name.
     updates = [r for r in transport.writes if r[0] == "POST" and r[1].endswith("/Contacts")]
     assert len(updates) == 1
-    assert contact_link_for_client(integration=sandbox_integration,
-                                   harvest_client_id=c.harvest_id) == (c.xero_id, None)
+    assert contact_link_for_client(
+        integration=sandbox_integration, harvest_client_id=c.harvest_id
+    ) == (c.xero_id, None)
 
     # Nothing changed since: the next run writes nothing and opens nothing new.
     sandbox.clock.advance(timedelta(minutes=1))
@@ -145,15 +164,27 @@ def test_changes_flow_both_ways_and_a_double_edit_goes_to_review(sandbox, sandbo
     assert transport.writes == [] and summary(run)["conflicts"] == 0
 
 
-def test_manage_py_sync_contacts_prints_the_summary(sandbox, sandbox_integration, monkeypatch, capsys):
-    monkeypatch.setattr("syncapp.management.commands.sync.sync_run_execute",
-                        partial(sync_run_execute, transport=RecordingTransport(sandbox.transport)))
+def test_manage_py_sync_contacts_prints_the_summary(
+    sandbox, sandbox_integration, monkeypatch, capsys
+):
+    monkeypatch.setattr(
+        "syncapp.management.commands.sync.sync_run_execute",
+        partial(sync_run_execute, transport=RecordingTransport(sandbox.transport)),
+    )
     call_command("sync", "contacts", "--dry-run", "--integration", str(sandbox_integration.pk))
     last = capsys.readouterr().out.strip().splitlines()[-1]
     preview = json.loads(last)
     assert preview["dry_run"] is True and preview["created"] > 0 and preview["conflicts"] == 7
-    for key in ("created", "updated", "linked", "conflicts", "failed", "skipped", "xero_calls",
-                "harvest_calls"):
+    for key in (
+        "created",
+        "updated",
+        "linked",
+        "conflicts",
+        "failed",
+        "skipped",
+        "xero_calls",
+        "harvest_calls",
+    ):
         assert key in preview
     call_command("sync", "contacts")
     done = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -163,19 +194,25 @@ def test_manage_py_sync_contacts_prints_the_summary(sandbox, sandbox_integration
 def _xero_twin_of_meridian(integration, sandbox):
     with api_clients(integration, sandbox) as (_, xero):
         result = xero.contacts_create(
-            contacts=[{"Name": "Meridian Foods Inc", "EmailAddress": "ACCOUNTS@meridian.example.com"}],
+            contacts=[
+                {"Name": "Meridian Foods Inc", "EmailAddress": "ACCOUNTS@meridian.example.com"}
+            ],
             idempotency_key="test-meridian",
         )
     return result.results[0].xero_id
 
 
-@pytest.mark.parametrize(("policy", "auto_link", "linked"), [
-    ("auto_link", True, True),
-    ("always_review", True, False),
-    ("auto_link", False, False),
-])
-def test_a_clean_match_links_or_waits_by_the_integration_rules(sandbox, sandbox_integration, policy,
-                                                                auto_link, linked):
+@pytest.mark.parametrize(
+    ("policy", "auto_link", "linked"),
+    [
+        ("auto_link", True, True),
+        ("always_review", True, False),
+        ("auto_link", False, False),
+    ],
+)
+def test_a_clean_match_links_or_waits_by_the_integration_rules(
+    sandbox, sandbox_integration, policy, auto_link, linked
+):
     from mappings.models import ContactMatchRule
 
     sandbox_integration.contact_match_policy = policy
@@ -183,7 +220,9 @@ def test_a_clean_match_links_or_waits_by_the_integration_rules(sandbox, sandbox_
     ContactMatchRule.objects.create(integration=sandbox_integration, auto_link=auto_link)
     twin = _xero_twin_of_meridian(sandbox_integration, sandbox)
     summary(contacts_run(sandbox_integration, sandbox)[0])
-    meridian = next(cid for cid, c in sandbox.state.harvest.clients.items() if c["name"] == "Meridian Foods")
+    meridian = next(
+        cid for cid, c in sandbox.state.harvest.clients.items() if c["name"] == "Meridian Foods"
+    )
     link = SyncLink.objects.get(harvest_id=str(meridian))
     if linked:
         assert link.xero_id == twin and link.state == SyncLink.State.SYNCED
@@ -204,8 +243,10 @@ def test_field_owner_decides_a_double_edit(sandbox, sandbox_integration):
     with api_clients(sandbox_integration, sandbox) as (harvest, xero):
         person = next(p for p in harvest.iter_contacts(client_id=int(link.harvest_id)))
         harvest.update_contact(contact_id=person.id, email="from-harvest@example.com")
-        xero.contacts_update(contacts=[{"ContactID": link.xero_id, "EmailAddress": "from-xero@example.com"}],
-                             idempotency_key="test-owner")
+        xero.contacts_update(
+            contacts=[{"ContactID": link.xero_id, "EmailAddress": "from-xero@example.com"}],
+            idempotency_key="test-owner",
+        )
     sandbox.clock.advance(timedelta(minutes=1))
     counts = summary(contacts_run(sandbox_integration, sandbox)[0])
     assert counts["conflicts"] == 0 and counts["updated"] == 1
@@ -224,12 +265,17 @@ def test_a_second_field_diverging_joins_the_open_conflict(sandbox, sandbox_integ
         sandbox.clock.advance(timedelta(minutes=1))
         with api_clients(sandbox_integration, sandbox) as (harvest, xero):
             harvest_change(harvest)
-            xero.contacts_update(contacts=[{"ContactID": link.xero_id, **xero_change}],
-                                 idempotency_key=key)
+            xero.contacts_update(
+                contacts=[{"ContactID": link.xero_id, **xero_change}], idempotency_key=key
+            )
         sandbox.clock.advance(timedelta(minutes=1))
         return summary(contacts_run(sandbox_integration, sandbox)[0])
 
-    edit(lambda h: h.update_client(client_id=int(link.harvest_id), name="H Name"), {"Name": "X Name"}, "k1")
+    edit(
+        lambda h: h.update_client(client_id=int(link.harvest_id), name="H Name"),
+        {"Name": "X Name"},
+        "k1",
+    )
 
     def new_email(harvest):
         person = next(p for p in harvest.iter_contacts(client_id=int(link.harvest_id)))

@@ -12,27 +12,61 @@ from __future__ import annotations
 
 import re
 
-ADDRESS_FIELDS = ("AddressLine1", "AddressLine2", "AddressLine3", "AddressLine4", "City",
-                  "Region", "PostalCode", "Country")
+ADDRESS_FIELDS = (
+    "AddressLine1",
+    "AddressLine2",
+    "AddressLine3",
+    "AddressLine4",
+    "City",
+    "Region",
+    "PostalCode",
+    "Country",
+)
 
 COUNTRIES = {
-    "usa": "USA", "us": "USA", "u.s.a.": "USA", "united states": "USA",
-    "united states of america": "USA", "uk": "United Kingdom", "u.k.": "United Kingdom",
-    "united kingdom": "United Kingdom", "gb": "United Kingdom", "great britain": "United Kingdom",
-    "england": "United Kingdom", "scotland": "United Kingdom", "wales": "United Kingdom",
-    "germany": "Germany", "deutschland": "Germany", "france": "France",
-    "netherlands": "Netherlands", "the netherlands": "Netherlands", "nederland": "Netherlands",
-    "norway": "Norway", "norge": "Norway", "canada": "Canada", "australia": "Australia",
-    "new zealand": "New Zealand", "ireland": "Ireland", "spain": "Spain", "españa": "Spain",
-    "italy": "Italy", "italia": "Italy", "sweden": "Sweden", "denmark": "Denmark",
-    "switzerland": "Switzerland", "austria": "Austria", "belgium": "Belgium",
+    "usa": "USA",
+    "us": "USA",
+    "u.s.a.": "USA",
+    "united states": "USA",
+    "united states of america": "USA",
+    "uk": "United Kingdom",
+    "u.k.": "United Kingdom",
+    "united kingdom": "United Kingdom",
+    "gb": "United Kingdom",
+    "great britain": "United Kingdom",
+    "england": "United Kingdom",
+    "scotland": "United Kingdom",
+    "wales": "United Kingdom",
+    "germany": "Germany",
+    "deutschland": "Germany",
+    "france": "France",
+    "netherlands": "Netherlands",
+    "the netherlands": "Netherlands",
+    "nederland": "Netherlands",
+    "norway": "Norway",
+    "norge": "Norway",
+    "canada": "Canada",
+    "australia": "Australia",
+    "new zealand": "New Zealand",
+    "ireland": "Ireland",
+    "spain": "Spain",
+    "españa": "Spain",
+    "italy": "Italy",
+    "italia": "Italy",
+    "sweden": "Sweden",
+    "denmark": "Denmark",
+    "switzerland": "Switzerland",
+    "austria": "Austria",
+    "belgium": "Belgium",
 }
 
 _US = re.compile(r"^(?P<city>[^,]+),\s*(?P<region>[A-Za-z]{2})\.?\s+(?P<postal>\d{5}(?:-\d{4})?)$")
 _CA = re.compile(
     r"^(?P<city>[^,]+),\s*(?P<region>[A-Za-z]{2})\s+(?P<postal>[A-Za-z]\d[A-Za-z]\s?\d[A-Za-z]\d)$"
 )
-_AU = re.compile(r"^(?P<city>.+?),?\s+(?P<region>NSW|VIC|QLD|WA|SA|TAS|ACT|NT)\s+(?P<postal>\d{4})$")
+_AU = re.compile(
+    r"^(?P<city>.+?),?\s+(?P<region>NSW|VIC|QLD|WA|SA|TAS|ACT|NT)\s+(?P<postal>\d{4})$"
+)
 _UK_POSTCODE = r"[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2}"
 _UK_LINE = re.compile(rf"^(?P<city>[^\d,][^,]*?),?\s+(?P<postal>{_UK_POSTCODE})$")
 _UK_ALONE = re.compile(rf"^(?P<postal>{_UK_POSTCODE})$")
@@ -76,8 +110,9 @@ def address_split(text: str) -> dict[str, str]:
     if lines and lines[-1].casefold().strip(". ") in {k.strip(".") for k in COUNTRIES} | set(
         COUNTRIES
     ):
-        out["Country"] = COUNTRIES.get(lines[-1].casefold(), COUNTRIES.get(
-            lines[-1].casefold().strip(". "), lines[-1]))
+        out["Country"] = COUNTRIES.get(
+            lines[-1].casefold(), COUNTRIES.get(lines[-1].casefold().strip(". "), lines[-1])
+        )
         lines = lines[:-1]
     if len(lines) >= 2 and _UK_ALONE.match(lines[-1]):
         out["PostalCode"] = lines[-1].upper()

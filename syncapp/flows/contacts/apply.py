@@ -56,15 +56,22 @@ class ContactsApply(ConflictQueue):
             return
         for op in ops:
             if op.action == CONFLICT:
-                self.conflict_open(op, reason=op.conflict_reason, detail=op.message,
-                                   candidates=op.conflict_candidates)
+                self.conflict_open(
+                    op,
+                    reason=op.conflict_reason,
+                    detail=op.message,
+                    candidates=op.conflict_candidates,
+                )
                 self.record(op, CONFLICT, op.message)
             elif op.action == SKIP and not op.ledger_changes:
                 self.record(op, SKIP, op.message)
             if op.conflict_reason == Conflict.Reason.FIELD_DIVERGED:
-                self.conflict_open(op, reason=op.conflict_reason,
-                                   detail=op.conflict_detail or op.message,
-                                   candidates=op.conflict_candidates)
+                self.conflict_open(
+                    op,
+                    reason=op.conflict_reason,
+                    detail=op.conflict_detail or op.message,
+                    candidates=op.conflict_candidates,
+                )
                 if op.action != CONFLICT:
                     self.record(op, CONFLICT, op.message, counts_as_done=False)
         self.conflicts_flush()
@@ -73,8 +80,11 @@ class ContactsApply(ConflictQueue):
         writes = [op for op in ops if op.action in (LINK, UPDATE) and op.writes]
         self.updates_apply(writes)
         quiet = [
-            op for op in ops
-            if op.action in (LINK, UPDATE, SKIP) and not op.writes and op.ledger_changes
+            op
+            for op in ops
+            if op.action in (LINK, UPDATE, SKIP)
+            and not op.writes
+            and op.ledger_changes
             and op.contact_id
         ]
         self.ledger_only(quiet)
@@ -82,14 +92,27 @@ class ContactsApply(ConflictQueue):
     # -- preview -----------------------------------------------------------------------------
 
     def preview(self, op: ContactOp) -> None:
-        words = {CREATE: "Would create", LINK: "Would link", UPDATE: "Would update",
-                 CONFLICT: "Would send to review", SKIP: "Would skip"}
+        words = {
+            CREATE: "Would create",
+            LINK: "Would link",
+            UPDATE: "Would update",
+            CONFLICT: "Would send to review",
+            SKIP: "Would skip",
+        }
         self.record(op, op.action, f"{words[op.action]}: {op.message}")
         if op.conflict_reason == Conflict.Reason.FIELD_DIVERGED and op.action != CONFLICT:
             self.record(op, CONFLICT, f"Would send to review: {op.message}", counts_as_done=False)
 
-    def record(self, op: ContactOp, action: str, message: str, *, xero_id: str = "",
-               api_error: str = "", counts_as_done: bool = True) -> None:
+    def record(
+        self,
+        op: ContactOp,
+        action: str,
+        message: str,
+        *,
+        xero_id: str = "",
+        api_error: str = "",
+        counts_as_done: bool = True,
+    ) -> None:
         self.ctx.recorder.record(
             action=action,
             kind=KIND,
@@ -112,8 +135,10 @@ class ContactsApply(ConflictQueue):
         links = links_prepare(
             integration=self.integration,
             kind=KIND,
-            intents=[LinkIntent(op.client.client_id, op.client.name, op.xero_payload, op.snapshot)
-                     for op in batch],
+            intents=[
+                LinkIntent(op.client.client_id, op.client.name, op.xero_payload, op.snapshot)
+                for op in batch
+            ],
         )
         # The client resends this very request with this key after a timeout (Xero replays the
         # first answer). A later attempt is a new request: Xero replays answers for 24 hours,
@@ -135,13 +160,19 @@ class ContactsApply(ConflictQueue):
             # The outcome may be unknown (a timeout after the write): such rows stay SENDING
             # and the next run searches Xero by reference before creating again.
             state = SyncLink.State.SENDING if error.maybe_applied else SyncLink.State.FAILED
-            links_settle(outcomes=[
-                LinkOutcome(link=links[op.client.client_id], error=str(error), state=state)
-                for op in batch
-            ])
+            links_settle(
+                outcomes=[
+                    LinkOutcome(link=links[op.client.client_id], error=str(error), state=state)
+                    for op in batch
+                ]
+            )
             for op in batch:
-                self.record(op, SyncEvent.Action.FAIL, f"Xero did not answer the batch: {error}",
-                            api_error=getattr(error, "api_message", "") or str(error))
+                self.record(
+                    op,
+                    SyncEvent.Action.FAIL,
+                    f"Xero did not answer the batch: {error}",
+                    api_error=getattr(error, "api_message", "") or str(error),
+                )
             return
         outcomes = []
         # Successes first, so a name refused because a sibling in this batch took it can name it.
@@ -154,37 +185,79 @@ class ContactsApply(ConflictQueue):
                     answer = xero_side_from_contact(Contact.from_api(record.element))
                     self.contacts[answer.contact_id] = answer
                     xero_now = answer.values()
-                    snapshot = {**op.snapshot, "xero": {**op.snapshot["xero"], **_sent_form(xero_now, op)}}
-                outcomes.append(LinkOutcome(link=link, xero_id=record.xero_id,
-                                            payload_hash=op.state_hash, snapshot=snapshot))
+                    snapshot = {
+                        **op.snapshot,
+                        "xero": {**op.snapshot["xero"], **_sent_form(xero_now, op)},
+                    }
+                outcomes.append(
+                    LinkOutcome(
+                        link=link,
+                        xero_id=record.xero_id,
+                        payload_hash=op.state_hash,
+                        snapshot=snapshot,
+                    )
+                )
                 action = op.action if op.action in (CREATE, LINK) else UPDATE
                 self.record(op, action, op.message, xero_id=record.xero_id)
             elif error_is_name_taken(record.error_text):
-                outcomes.append(self.name_taken(op, link=link, error=record.error_text,
-                                                creating=creating))
+                outcomes.append(
+                    self.name_taken(op, link=link, error=record.error_text, creating=creating)
+                )
             else:
-                outcomes.append(LinkOutcome(link=link, error=record.error_text,
-                                            state=SyncLink.State.FAILED))
-                self.record(op, SyncEvent.Action.FAIL, "Xero refused the contact.",
-                            api_error=record.error_text)
+                outcomes.append(
+                    LinkOutcome(link=link, error=record.error_text, state=SyncLink.State.FAILED)
+                )
+                self.record(
+                    op,
+                    SyncEvent.Action.FAIL,
+                    "Xero refused the contact.",
+                    api_error=record.error_text,
+                )
         links_settle(outcomes=outcomes)
         self.conflicts_flush()
 
-    def name_taken(self, op: ContactOp, *, link: SyncLink, error: str, creating: bool) -> LinkOutcome:
+    def name_taken(
+        self, op: ContactOp, *, link: SyncLink, error: str, creating: bool
+    ) -> LinkOutcome:
         """Xero's unique-name rule becomes a conflict for finance, never a raw failure."""
         wanted = str(op.xero_payload.get("Name") or op.client.name).strip().casefold()
-        holders = [c for c in self.contacts.values()
-                   if c.name.strip().casefold() == wanted and c.contact_id != op.contact_id]
-        detail = (f"Xero already has an active contact named '{op.xero_payload.get('Name') or op.client.name}'. "
-                  f"Xero said: {error}")
+        holders = [
+            c
+            for c in self.contacts.values()
+            if c.name.strip().casefold() == wanted and c.contact_id != op.contact_id
+        ]
+        detail = (
+            f"Xero already has an active contact named '{op.xero_payload.get('Name') or op.client.name}'. "
+            f"Xero said: {error}"
+        )
         if creating:
-            candidates = [{**c.summary(), "matched": ["name"], "reasons": ["holds this name in Xero"],
-                           "contradictions": [], "score": 1.0, "linked_to": ""} for c in holders]
+            candidates = [
+                {
+                    **c.summary(),
+                    "matched": ["name"],
+                    "reasons": ["holds this name in Xero"],
+                    "contradictions": [],
+                    "score": 1.0,
+                    "linked_to": "",
+                }
+                for c in holders
+            ]
         else:
-            candidates = [{"field": "name", "label": "Name", "harvest": op.client.values()["name"],
-                           "xero": self.contacts[op.contact_id].name if op.contact_id in self.contacts else "",
-                           "contact_id": op.contact_id, "holders": [c.contact_id for c in holders]}]
-        self.conflict_open(op, reason=Conflict.Reason.NAME_TAKEN, detail=detail, candidates=candidates)
+            candidates = [
+                {
+                    "field": "name",
+                    "label": "Name",
+                    "harvest": op.client.values()["name"],
+                    "xero": self.contacts[op.contact_id].name
+                    if op.contact_id in self.contacts
+                    else "",
+                    "contact_id": op.contact_id,
+                    "holders": [c.contact_id for c in holders],
+                }
+            ]
+        self.conflict_open(
+            op, reason=Conflict.Reason.NAME_TAKEN, detail=detail, candidates=candidates
+        )
         self.record(op, CONFLICT, detail, api_error=error)
         if creating:
             self.conflict_links.pop(op.client.client_id, None)
@@ -199,9 +272,15 @@ class ContactsApply(ConflictQueue):
             return
         SyncLink.objects.bulk_create(
             [
-                SyncLink(integration=self.integration, kind=KIND, harvest_id=op.client.client_id,
-                         xero_id=op.contact_id, label=op.client.name[:255],
-                         state=SyncLink.State.PENDING, snapshot={})
+                SyncLink(
+                    integration=self.integration,
+                    kind=KIND,
+                    harvest_id=op.client.client_id,
+                    xero_id=op.contact_id,
+                    label=op.client.name[:255],
+                    state=SyncLink.State.PENDING,
+                    snapshot={},
+                )
                 for op in ops
             ],
             update_conflicts=True,
@@ -215,33 +294,64 @@ class ContactsApply(ConflictQueue):
         harvest_done: list[LinkOutcome] = []
         links = {}
         if any(op.harvest_client_changes or op.harvest_contact_changes for op in ops):
-            links = {link.harvest_id: link for link in SyncLink.objects.filter(
-                integration=self.integration, kind=KIND,
-                harvest_id__in=[op.client.client_id for op in ops])}
+            links = {
+                link.harvest_id: link
+                for link in SyncLink.objects.filter(
+                    integration=self.integration,
+                    kind=KIND,
+                    harvest_id__in=[op.client.client_id for op in ops],
+                )
+            }
         for op in ops:
             error = self.harvest_write(op)
-            if error and "name" in op.harvest_client_changes and "already been taken" in error.lower():
+            if (
+                error
+                and "name" in op.harvest_client_changes
+                and "already been taken" in error.lower()
+            ):
                 # Harvest's client names are unique too: a rename made in Xero that Harvest
                 # refuses waits in review (name frozen) instead of failing on every run.
-                self.conflict_open(op, reason=Conflict.Reason.NAME_TAKEN,
-                                   detail=f"Harvest already has a client named "
-                                          f"'{op.harvest_client_changes['name']}'. Harvest said: {error}",
-                                   candidates=[{"field": "name", "label": "Name",
-                                                "harvest": op.client.name,
-                                                "xero": op.harvest_client_changes["name"],
-                                                "contact_id": op.contact_id}])
-                harvest_failed.append(LinkOutcome(link=links[op.client.client_id], error=error,
-                                                  state=SyncLink.State.FAILED))
+                self.conflict_open(
+                    op,
+                    reason=Conflict.Reason.NAME_TAKEN,
+                    detail=f"Harvest already has a client named "
+                    f"'{op.harvest_client_changes['name']}'. Harvest said: {error}",
+                    candidates=[
+                        {
+                            "field": "name",
+                            "label": "Name",
+                            "harvest": op.client.name,
+                            "xero": op.harvest_client_changes["name"],
+                            "contact_id": op.contact_id,
+                        }
+                    ],
+                )
+                harvest_failed.append(
+                    LinkOutcome(
+                        link=links[op.client.client_id], error=error, state=SyncLink.State.FAILED
+                    )
+                )
                 self.record(op, CONFLICT, "Harvest refused the name from Xero.", api_error=error)
             elif error:
-                harvest_failed.append(LinkOutcome(link=links[op.client.client_id], error=error,
-                                                  state=SyncLink.State.FAILED))
-                self.record(op, SyncEvent.Action.FAIL, "Harvest refused the change.", api_error=error)
+                harvest_failed.append(
+                    LinkOutcome(
+                        link=links[op.client.client_id], error=error, state=SyncLink.State.FAILED
+                    )
+                )
+                self.record(
+                    op, SyncEvent.Action.FAIL, "Harvest refused the change.", api_error=error
+                )
             elif op.xero_payload:
                 to_xero.append(op)
             else:
-                harvest_done.append(LinkOutcome(link=links[op.client.client_id], xero_id=op.contact_id,
-                                                payload_hash=op.state_hash, snapshot=op.snapshot))
+                harvest_done.append(
+                    LinkOutcome(
+                        link=links[op.client.client_id],
+                        xero_id=op.contact_id,
+                        payload_hash=op.state_hash,
+                        snapshot=op.snapshot,
+                    )
+                )
                 self.record(op, op.action, op.message)
         if harvest_failed or harvest_done:
             links_settle(outcomes=[*harvest_failed, *harvest_done])
@@ -254,9 +364,13 @@ class ContactsApply(ConflictQueue):
         harvest = self.ctx.harvest
         try:
             if op.harvest_client_changes:
-                harvest.update_client(client_id=int(op.client.client_id), **op.harvest_client_changes)
+                harvest.update_client(
+                    client_id=int(op.client.client_id), **op.harvest_client_changes
+                )
             if op.harvest_contact_changes and op.client.contact_id is not None:
-                harvest.update_contact(contact_id=op.client.contact_id, **op.harvest_contact_changes)
+                harvest.update_contact(
+                    contact_id=op.client.contact_id, **op.harvest_contact_changes
+                )
         except AuthExpired:
             raise
         except ApiError as error:
@@ -267,16 +381,27 @@ class ContactsApply(ConflictQueue):
         """Snapshots that moved without a write (both sides changed alike, a review settled)."""
         if not ops:
             return
-        links = {link.harvest_id: link for link in SyncLink.objects.filter(
-            integration=self.integration, kind=KIND,
-            harvest_id__in=[op.client.client_id for op in ops])}
+        links = {
+            link.harvest_id: link
+            for link in SyncLink.objects.filter(
+                integration=self.integration,
+                kind=KIND,
+                harvest_id__in=[op.client.client_id for op in ops],
+            )
+        }
         outcomes = []
         for op in ops:
             link = links.get(op.client.client_id)
             if link is None:
                 continue
-            outcomes.append(LinkOutcome(link=link, xero_id=op.contact_id,
-                                        payload_hash=op.state_hash, snapshot=op.snapshot))
+            outcomes.append(
+                LinkOutcome(
+                    link=link,
+                    xero_id=op.contact_id,
+                    payload_hash=op.state_hash,
+                    snapshot=op.snapshot,
+                )
+            )
             if op.action == LINK:
                 self.record(op, LINK, op.message)
             else:
@@ -286,6 +411,12 @@ class ContactsApply(ConflictQueue):
 
 def _sent_form(xero_now: dict[str, Any], op: ContactOp) -> dict[str, Any]:
     """Xero's own answer for the fields sent, so its trimming never looks like a change later."""
-    sent_keys = {"Name": "name", "EmailAddress": "email", "FirstName": "first_name",
-                 "LastName": "last_name", "DefaultCurrency": "currency", "Addresses": "address"}
+    sent_keys = {
+        "Name": "name",
+        "EmailAddress": "email",
+        "FirstName": "first_name",
+        "LastName": "last_name",
+        "DefaultCurrency": "currency",
+        "Addresses": "address",
+    }
     return {name: xero_now[name] for key, name in sent_keys.items() if key in op.xero_payload}

@@ -45,8 +45,11 @@ class ConflictQueue:
             waiting = {
                 c.harvest_id: c
                 for c in Conflict.objects.select_for_update().filter(
-                    integration=self.integration, kind=KIND, status=Conflict.Status.OPEN,
-                    harvest_id__in=[c.harvest_id for c in self.new_conflicts])
+                    integration=self.integration,
+                    kind=KIND,
+                    status=Conflict.Status.OPEN,
+                    harvest_id__in=[c.harvest_id for c in self.new_conflicts],
+                )
             }
             grown = []
             for new in self.new_conflicts:
@@ -66,8 +69,13 @@ class ConflictQueue:
             if self.conflict_links:
                 SyncLink.objects.bulk_create(
                     [
-                        SyncLink(integration=self.integration, kind=KIND, harvest_id=h,
-                                 label=label[:255], state=SyncLink.State.CONFLICT)
+                        SyncLink(
+                            integration=self.integration,
+                            kind=KIND,
+                            harvest_id=h,
+                            label=label[:255],
+                            state=SyncLink.State.CONFLICT,
+                        )
                         for h, label in self.conflict_links.items()
                     ],
                     update_conflicts=True,
@@ -75,4 +83,3 @@ class ConflictQueue:
                     update_fields=["label", "state", "updated_at"],
                 )
         self.new_conflicts, self.conflict_links = [], {}
-

@@ -87,7 +87,10 @@ class ContactIndex:
         self.by_name: dict[str, list[str]] = defaultdict(list)
         self.by_block: dict[str, set[str]] = defaultdict(set)
         for c in contacts:
-            for number in {c.contact_number.strip().casefold(), c.account_number.strip().casefold()}:
+            for number in {
+                c.contact_number.strip().casefold(),
+                c.account_number.strip().casefold(),
+            }:
                 if number:
                     self.by_reference[number].append(c.contact_id)
             if c.email.strip():
@@ -124,7 +127,9 @@ def contact_match(
                 if c.contact.contact_number.strip().casefold() == reference
                 else "AccountNumber"
             )
-            c.reasons.append(f"{field_name} is {contact_reference(harvest_client_id=client.client_id)}")
+            c.reasons.append(
+                f"{field_name} is {contact_reference(harvest_client_id=client.client_id)}"
+            )
     email = email_normalise(client.email)
     if rules.match_on_email and email:
         for contact_id in index.by_email.get(email, []):
@@ -137,7 +142,8 @@ def contact_match(
             c = candidate(contact_id)
             c.matched.append("name")
             c.reasons.append(
-                "same name" if index.contacts[contact_id].name.strip() == client.name.strip()
+                "same name"
+                if index.contacts[contact_id].name.strip() == client.name.strip()
                 else f"same name once normalised ({name})"
             )
         blocked: set[str] = set()
@@ -193,7 +199,9 @@ def _decide(*, ordered: list[Candidate], rules: MatchRules) -> MatchDecision:
     if len(references) == 1 and not references[0].linked_to:
         return MatchDecision("link", ordered, "ContactNumber/AccountNumber reference")
     if len(references) > 1:
-        return MatchDecision("ambiguous", ordered, "Several Xero contacts carry this client's reference.")
+        return MatchDecision(
+            "ambiguous", ordered, "Several Xero contacts carry this client's reference."
+        )
     strong = [c for c in ordered if c.strong]
     if len(strong) > 1:
         names = ", ".join(c.contact.name for c in strong)
@@ -207,7 +215,9 @@ def _decide(*, ordered: list[Candidate], rules: MatchRules) -> MatchDecision:
             )
         if not rules.auto_link:
             return MatchDecision(
-                "review", ordered, f"Matched {only.contact.name}; the rules ask finance to confirm every match."
+                "review",
+                ordered,
+                f"Matched {only.contact.name}; the rules ask finance to confirm every match.",
             )
         return MatchDecision("link", ordered, f"matched by {_keys(only)}")
     return MatchDecision(

@@ -95,7 +95,7 @@ def contact_merge(
                     result.snapshot["xero"][name] = base_x.get(name, "")
                     continue
             # Neither changed yet they differ: an earlier review left them apart on purpose.
-        if not value_equal(name, new_x, x) :
+        if not value_equal(name, new_x, x):
             result.to_xero[name] = new_x
         if not value_equal(name, new_h, h):
             result.to_harvest[name] = new_h

@@ -12,15 +12,50 @@ from difflib import SequenceMatcher
 
 # Letters NFKD does not decompose into a base letter plus accents.
 _TRANSLITERATE = str.maketrans(
-    {"ß": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "œ": "oe", "Œ": "oe", "ł": "l",
-     "Ł": "l", "đ": "d", "Đ": "d", "þ": "th", "ı": "i"}
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "ae",
+        "ø": "o",
+        "Ø": "o",
+        "œ": "oe",
+        "Œ": "oe",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "þ": "th",
+        "ı": "i",
+    }
 )
 # Legal forms dropped from the end of a name (after punctuation is gone, "S.A.R.L." is "sarl").
 # "Corp"/"Corporation" and "Co" stay: they are as often part of the trading name as a form.
 LEGAL_SUFFIXES = frozenset(
     {
-        "ltd", "limited", "llc", "inc", "incorporated", "pty", "gmbh", "sarl", "sas", "sa",
-        "plc", "llp", "lp", "ag", "bv", "nv", "oy", "ab", "as", "srl", "spa", "kg", "ug", "pte",
+        "ltd",
+        "limited",
+        "llc",
+        "inc",
+        "incorporated",
+        "pty",
+        "gmbh",
+        "sarl",
+        "sas",
+        "sa",
+        "plc",
+        "llp",
+        "lp",
+        "ag",
+        "bv",
+        "nv",
+        "oy",
+        "ab",
+        "as",
+        "srl",
+        "spa",
+        "kg",
+        "ug",
+        "pte",
     }
 )
 _DOTTED = re.compile(r"(?<=\w)\.(?=\w)")

@@ -60,7 +60,9 @@ class ContactOp:
 
     @property
     def writes(self) -> bool:
-        return bool(self.xero_payload or self.harvest_client_changes or self.harvest_contact_changes)
+        return bool(
+            self.xero_payload or self.harvest_client_changes or self.harvest_contact_changes
+        )
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,9 @@ def contacts_plan(data: PlanInput) -> list[ContactOp]:
     index = ContactIndex(list(data.contacts.values()))
     linked = dict(data.linked)
     ops: list[ContactOp] = []
-    for client in sorted(data.clients, key=lambda c: int(c.client_id) if c.client_id.isdigit() else 0):
+    for client in sorted(
+        data.clients, key=lambda c: int(c.client_id) if c.client_id.isdigit() else 0
+    ):
         op = client_plan(client=client, data=data, index=index, linked=linked)
         if op.action == LINK and op.contact_id:
             linked[op.contact_id] = client.client_id  # one contact, one client, within a run too
@@ -172,13 +176,23 @@ def contact_merged_plan(
             client,
             message=f"{contact.name} was merged in Xero into a contact that {why}.",
             conflict_reason=Conflict.Reason.REVIEW_POLICY,
-            conflict_candidates=[{**target.summary(), "matched": ["merged"],
-                                  "reasons": [f"{contact.name} was merged into it in Xero"],
-                                  "contradictions": [f"linked to Harvest client {owner}"] if owner else [],
-                                  "score": 1.0, "linked_to": owner or ""}] if target else [],
+            conflict_candidates=[
+                {
+                    **target.summary(),
+                    "matched": ["merged"],
+                    "reasons": [f"{contact.name} was merged into it in Xero"],
+                    "contradictions": [f"linked to Harvest client {owner}"] if owner else [],
+                    "score": 1.0,
+                    "linked_to": owner or "",
+                }
+            ]
+            if target
+            else [],
         )
     op = contact_update_plan(
-        client=client, contact=target, link=LedgerView(client.client_id, target.contact_id, "pending", {}),
+        client=client,
+        contact=target,
+        link=LedgerView(client.client_id, target.contact_id, "pending", {}),
         data=data,
     )
     op.action, op.ledger_changes = LINK, True
@@ -243,8 +257,10 @@ def contact_update_plan(
     if xero_changes or restore or not contact.contact_number:
         # Only what changed: Xero treats a Name sent by ContactID as a rename (and checks it
         # against every other active contact's name).
-        payload = {"ContactID": contact.contact_id, **xero_payload_fields(
-            xero_changes, existing_addresses=contact.addresses_raw)}
+        payload = {
+            "ContactID": contact.contact_id,
+            **xero_payload_fields(xero_changes, existing_addresses=contact.addresses_raw),
+        }
         if restore:
             payload["ContactStatus"] = "ACTIVE"
         if not contact.contact_number:
@@ -262,8 +278,12 @@ def contact_update_plan(
         client,
         contact_id=contact.contact_id,
         xero_payload=payload,
-        harvest_client_changes={k: v for k, v in to_harvest.items() if k not in HARVEST_CONTACT_FIELDS},
-        harvest_contact_changes={k: v for k, v in to_harvest.items() if k in HARVEST_CONTACT_FIELDS},
+        harvest_client_changes={
+            k: v for k, v in to_harvest.items() if k not in HARVEST_CONTACT_FIELDS
+        },
+        harvest_contact_changes={
+            k: v for k, v in to_harvest.items() if k in HARVEST_CONTACT_FIELDS
+        },
         snapshot=new_snapshot,
         state_hash=payload_hash(new_state),
         restore=restore,
@@ -279,15 +299,17 @@ def contact_update_plan(
     if merged.diverged:  # frozen fields never diverge again: they wait in their conflict
         op.conflict_reason = Conflict.Reason.FIELD_DIVERGED
         op.conflict_candidates = [
-            {**d, "contact_id": contact.contact_id, "contact_name": contact.name,
-             "label": FIELD_LABELS[d["field"]]}
+            {
+                **d,
+                "contact_id": contact.contact_id,
+                "contact_name": contact.name,
+                "label": FIELD_LABELS[d["field"]],
+            }
             for d in merged.diverged
         ]
         labels = ", ".join(FIELD_LABELS[d["field"]] for d in merged.diverged)
         op.conflict_detail = (
             f"Changed in both Harvest and Xero since the last sync, to different values: {labels}."
         )
-        op.message = (
-            f"{op.message} Waiting in review: {labels}." if sides else op.conflict_detail
-        )
+        op.message = f"{op.message} Waiting in review: {labels}." if sides else op.conflict_detail
     return op

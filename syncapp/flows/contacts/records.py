@@ -164,7 +164,9 @@ def value_equal(name: str, a: Any, b: Any) -> bool:
     return str(a or "").strip() == str(b or "").strip()
 
 
-def xero_payload_fields(values: dict[str, Any], *, existing_addresses: tuple = ()) -> dict[str, Any]:
+def xero_payload_fields(
+    values: dict[str, Any], *, existing_addresses: tuple = ()
+) -> dict[str, Any]:
     """Xero-form values -> the elements of a Contacts request body (empty values left out).
 
     IsCustomer is not sent: Xero sets it itself once a sales invoice is raised for the contact

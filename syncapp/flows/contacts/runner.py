@@ -52,7 +52,9 @@ CURSOR_OVERLAP = timedelta(seconds=1)
 
 def cursors_load(*, integration: Integration) -> dict[str, datetime | None]:
     values = dict(
-        Cursor.objects.filter(integration=integration, stream__in=STREAMS).values_list("stream", "value")
+        Cursor.objects.filter(integration=integration, stream__in=STREAMS).values_list(
+            "stream", "value"
+        )
     )
     return {s: datetime.fromisoformat(values[s]) if values.get(s) else None for s in STREAMS}
 
@@ -62,7 +64,9 @@ def _since(cursor: datetime | None) -> datetime | None:
 
 
 def cursors_save(*, integration: Integration, seen: dict[str, datetime | None]) -> None:
-    rows = [Cursor(integration=integration, stream=s, value=v.isoformat()) for s, v in seen.items() if v]
+    rows = [
+        Cursor(integration=integration, stream=s, value=v.isoformat()) for s, v in seen.items() if v
+    ]
     if rows:
         Cursor.objects.bulk_create(
             rows,
@@ -84,32 +88,47 @@ def contacts_run(ctx: FlowContext) -> None:
     seen = dict(cursors)
 
     # Harvest: what changed since the last run.
-    clients = {str(c.id): c for c in ctx.harvest.iter_clients(updated_since=_since(cursors["harvest.clients"]))}
+    clients = {
+        str(c.id): c
+        for c in ctx.harvest.iter_clients(updated_since=_since(cursors["harvest.clients"]))
+    }
     people = list(ctx.harvest.iter_contacts(updated_since=_since(cursors["harvest.contacts"])))
     people_complete = cursors["harvest.contacts"] is None
-    seen["harvest.clients"] = _newest(seen["harvest.clients"], *(c.updated_at for c in clients.values()))
+    seen["harvest.clients"] = _newest(
+        seen["harvest.clients"], *(c.updated_at for c in clients.values())
+    )
     seen["harvest.contacts"] = _newest(seen["harvest.contacts"], *(p.updated_at for p in people))
 
     ledger = {
         link.harvest_id: link
-        for link in SyncLink.objects.filter(integration=integration, kind=SyncKind.CLIENT,
-                                            harvest_id__isnull=False)
+        for link in SyncLink.objects.filter(
+            integration=integration, kind=SyncKind.CLIENT, harvest_id__isnull=False
+        )
     }
     conflicts = conflicts_load(integration=integration)
     affected = set(clients) | {str(p.client.id) for p in people if p.client}
-    affected |= {h for h, link in ledger.items()
-                 if link.state in RETRY_STATES or (link.snapshot or {}).get("force")
-                 or (link.snapshot or {}).get("force_create")}
+    affected |= {
+        h
+        for h, link in ledger.items()
+        if link.state in RETRY_STATES
+        or (link.snapshot or {}).get("force")
+        or (link.snapshot or {}).get("force_create")
+    }
 
     # Xero: everything when something has to be matched, else what changed.
     unlinked = {
-        h for h in affected
+        h
+        for h in affected
         if not (ledger.get(h) and ledger[h].xero_id)
         and (h not in clients or clients[h].is_active or h in ledger)
     }
     full_xero = cursors["xero.contacts"] is None or bool(unlinked - set(conflicts))
-    read = list(ctx.xero.contacts_iter(
-        modified_since=None if full_xero else _since(cursors["xero.contacts"]), include_archived=True))
+    read = list(
+        ctx.xero.contacts_iter(
+            modified_since=None if full_xero else _since(cursors["xero.contacts"]),
+            include_archived=True,
+        )
+    )
     contacts = {c.contact_id: xero_side_from_contact(c) for c in read}
     since = _since(cursors["xero.contacts"])
     changed = [c for c in read if since is None or (c.updated and c.updated > since)]
@@ -122,8 +141,13 @@ def contacts_run(ctx: FlowContext) -> None:
         clients = {str(c.id): c for c in ctx.harvest.iter_clients()}
     if affected and not people_complete:
         people = list(ctx.harvest.iter_contacts())
-    missing = sorted({ledger[h].xero_id for h in affected
-                      if h in ledger and ledger[h].xero_id and ledger[h].xero_id not in contacts})
+    missing = sorted(
+        {
+            ledger[h].xero_id
+            for h in affected
+            if h in ledger and ledger[h].xero_id and ledger[h].xero_id not in contacts
+        }
+    )
     for ids in chunks(missing):
         for c in ctx.xero.contacts_iter(ids=ids, include_archived=True):
             contacts[c.contact_id] = xero_side_from_contact(c)
@@ -133,16 +157,20 @@ def contacts_run(ctx: FlowContext) -> None:
         if person.client:
             primary.setdefault(str(person.client.id), person)
     sides = [harvest_side(clients[h], primary.get(h)) for h in sorted(affected) if h in clients]
-    ops = contacts_plan(PlanInput(
-        clients=sides,
-        contacts=contacts,
-        ledger={h: LedgerView(h, link.xero_id, link.state, link.snapshot or {}, link.payload_hash)
-                for h, link in ledger.items()},
-        linked=by_xero,
-        conflicts=conflicts,
-        rules=rules,
-        owners=owners,
-    ))
+    ops = contacts_plan(
+        PlanInput(
+            clients=sides,
+            contacts=contacts,
+            ledger={
+                h: LedgerView(h, link.xero_id, link.state, link.snapshot or {}, link.payload_hash)
+                for h, link in ledger.items()
+            },
+            linked=by_xero,
+            conflicts=conflicts,
+            rules=rules,
+            owners=owners,
+        )
+    )
     ctx.recorder.set_total(len(ops))
     ContactsApply(ctx=ctx, contacts=contacts).run(ops)
     ctx.recorder.flush()
@@ -166,7 +194,9 @@ def conflicts_load(*, integration: Integration) -> dict[str, OpenConflict]:
     ).order_by("created_at")
     for conflict in rows:
         fields = frozenset(
-            c.get("field") for c in conflict.candidates or [] if isinstance(c, dict) and c.get("field")
+            c.get("field")
+            for c in conflict.candidates or []
+            if isinstance(c, dict) and c.get("field")
         )
         if fields and conflict.status == Conflict.Status.IGNORED:
             continue  # "leave both as they are" on a linked contact: it keeps syncing
@@ -187,5 +217,3 @@ def harvest_side(client, person) -> HarvestSide:
         contact_id=person.id if person else None,
         updated_at=client.updated_at.isoformat() if client.updated_at else "",
     )
-
-

@@ -33,11 +33,14 @@ class RecordingTransport(httpx.BaseTransport):
         return [r for r in self.requests if r[0] in WRITE_METHODS]
 
 
-def contacts_run(integration, sandbox, *, dry_run: bool = False) -> tuple[SyncRun, RecordingTransport]:
+def contacts_run(
+    integration, sandbox, *, dry_run: bool = False
+) -> tuple[SyncRun, RecordingTransport]:
     """One contacts run; retries back off on the sandbox's clock (simulated, never slept)."""
     transport = RecordingTransport(sandbox.transport)
-    run = SyncRun.objects.create(integration=integration, flow="contacts",
-                                 trigger=SyncRun.Trigger.COMMAND, dry_run=dry_run)
+    run = SyncRun.objects.create(
+        integration=integration, flow="contacts", trigger=SyncRun.Trigger.COMMAND, dry_run=dry_run
+    )
     run = sync_run_execute(run_id=run.pk, transport=transport, clock=sandbox.clock)
     return run, transport
 
@@ -58,13 +61,15 @@ def api_clients(integration, sandbox):
 def references_in_xero(sandbox) -> Counter:
     """How many Xero contacts carry each HARVEST-<id> reference (a duplicate shows as 2)."""
     return Counter(
-        c.get("ContactNumber") for c in sandbox.state.xero.contacts.values()
+        c.get("ContactNumber")
+        for c in sandbox.state.xero.contacts.values()
         if str(c.get("ContactNumber", "")).startswith("HARVEST-")
     )
 
 
 def active_names_in_xero(sandbox) -> Counter:
     return Counter(
-        c["Name"].strip().casefold() for c in sandbox.state.xero.contacts.values()
+        c["Name"].strip().casefold()
+        for c in sandbox.state.xero.contacts.values()
         if c.get("ContactStatus") == "ACTIVE"
     )

@@ -10,8 +10,13 @@ pytestmark = pytest.mark.django_db
 
 
 def link(integration, harvest_id, **kw):
-    return SyncLink.objects.create(integration=integration, kind=SyncKind.CLIENT,
-                                   harvest_id=harvest_id, label=f"Client {harvest_id}", **kw)
+    return SyncLink.objects.create(
+        integration=integration,
+        kind=SyncKind.CLIENT,
+        harvest_id=harvest_id,
+        label=f"Client {harvest_id}",
+        **kw,
+    )
 
 
 def test_every_state_answers_with_an_id_or_a_reason():
@@ -23,7 +28,9 @@ def test_every_state_answers_with_an_id_or_a_reason():
     link(integration, "4", state=SyncLink.State.SENDING)
     link(integration, "5", xero_id="x5", state=SyncLink.State.FAILED)  # usable: the contact exists
     ConflictFactory(integration=integration, harvest_id="6", status=Conflict.Status.IGNORED)
-    answers = contact_links_for_clients(integration=integration, harvest_client_ids=[1, 2, 3, 4, 5, 6, 7])
+    answers = contact_links_for_clients(
+        integration=integration, harvest_client_ids=[1, 2, 3, 4, 5, 6, 7]
+    )
     assert answers["1"].xero_contact_id == "x1" and answers["1"].hold_reason is None
     assert answers["2"].xero_contact_id is None and "contact review" in answers["2"].hold_reason
     assert "Email address must be valid." in answers["3"].hold_reason

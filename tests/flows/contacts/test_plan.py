@@ -17,13 +17,25 @@ from syncapp.flows.contacts.plan import (
 from syncapp.flows.contacts.records import HarvestSide, XeroSide
 from syncapp.models import Conflict
 
-OWNERS = {"name": "review", "email": "harvest", "first_name": "harvest", "last_name": "harvest",
-          "address": "xero", "currency": "harvest"}
+OWNERS = {
+    "name": "review",
+    "email": "harvest",
+    "first_name": "harvest",
+    "last_name": "harvest",
+    "address": "xero",
+    "currency": "harvest",
+}
 
 
 def client(id="7", name="Acme Ltd", **kw):
-    defaults = {"email": "ap@acme.example.com", "first_name": "Ann", "last_name": "Lee",
-                "address": "1 Main St\nSpringfield, IL 62701", "currency": "USD", "contact_id": 70}
+    defaults = {
+        "email": "ap@acme.example.com",
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "address": "1 Main St\nSpringfield, IL 62701",
+        "currency": "USD",
+        "contact_id": 70,
+    }
     defaults.update(kw)
     return HarvestSide(client_id=id, name=name, **defaults)
 
@@ -31,11 +43,17 @@ def client(id="7", name="Acme Ltd", **kw):
 def plan(clients, contacts=(), ledger=None, conflicts=None, rules=None):
     contacts = {c.contact_id: c for c in contacts}
     ledger = ledger or {}
-    return contacts_plan(PlanInput(
-        clients=list(clients), contacts=contacts, ledger=ledger,
-        linked={v.xero_id: k for k, v in ledger.items() if v.xero_id},
-        conflicts=conflicts or {}, rules=rules or MatchRules(), owners=OWNERS,
-    ))
+    return contacts_plan(
+        PlanInput(
+            clients=list(clients),
+            contacts=contacts,
+            ledger=ledger,
+            linked={v.xero_id: k for k, v in ledger.items() if v.xero_id},
+            conflicts=conflicts or {},
+            rules=rules or MatchRules(),
+            owners=OWNERS,
+        )
+    )
 
 
 def test_create_payload_carries_the_reference_and_no_read_only_fields():
@@ -47,8 +65,15 @@ def test_create_payload_carries_the_reference_and_no_read_only_fields():
         "FirstName": "Ann",
         "LastName": "Lee",
         "DefaultCurrency": "USD",
-        "Addresses": [{"AddressType": "POBOX", "AddressLine1": "1 Main St", "City": "Springfield",
-                       "Region": "IL", "PostalCode": "62701"}],
+        "Addresses": [
+            {
+                "AddressType": "POBOX",
+                "AddressLine1": "1 Main St",
+                "City": "Springfield",
+                "Region": "IL",
+                "PostalCode": "62701",
+            }
+        ],
         "ContactNumber": "HARVEST-7",
     }
     assert "IsCustomer" not in op.xero_payload
@@ -56,10 +81,21 @@ def test_create_payload_carries_the_reference_and_no_read_only_fields():
 
 def synced_pair():
     h = client()
-    x = XeroSide(contact_id="x1", name="Acme Ltd", email="ap@acme.example.com", first_name="Ann",
-                 last_name="Lee", currency="USD", contact_number="HARVEST-7",
-                 address={"AddressLine1": "1 Main St", "City": "Springfield", "Region": "IL",
-                          "PostalCode": "62701"})
+    x = XeroSide(
+        contact_id="x1",
+        name="Acme Ltd",
+        email="ap@acme.example.com",
+        first_name="Ann",
+        last_name="Lee",
+        currency="USD",
+        contact_number="HARVEST-7",
+        address={
+            "AddressLine1": "1 Main St",
+            "City": "Springfield",
+            "Region": "IL",
+            "PostalCode": "62701",
+        },
+    )
     snapshot = {"harvest": h.values(), "xero": x.values()}
     return h, x, {"7": LedgerView("7", "x1", "synced", snapshot)}
 
@@ -96,8 +132,11 @@ def test_a_change_in_xero_is_written_to_harvest_contact_and_client():
 
 def test_diverged_name_opens_a_field_conflict_and_writes_nothing_else():
     h, x, ledger = synced_pair()
-    (op,) = plan([HarvestSide(**{**h.__dict__, "name": "Acme West"})],
-                 [XeroSide(**{**x.__dict__, "name": "Acme East"})], ledger)
+    (op,) = plan(
+        [HarvestSide(**{**h.__dict__, "name": "Acme West"})],
+        [XeroSide(**{**x.__dict__, "name": "Acme East"})],
+        ledger,
+    )
     assert op.conflict_reason == Conflict.Reason.FIELD_DIVERGED
     assert op.conflict_candidates[0]["field"] == "name"
     assert not op.writes
@@ -130,8 +169,10 @@ def test_archived_twin_is_never_bypassed_by_a_create():
 def test_waiting_and_ignored_clients_are_left_alone():
     ops = plan(
         [client(id="1"), client(id="2", name="Other")],
-        conflicts={"1": OpenConflict(Conflict.Reason.WEAK_MATCH),
-                   "2": OpenConflict(Conflict.Reason.WEAK_MATCH, status=Conflict.Status.IGNORED)},
+        conflicts={
+            "1": OpenConflict(Conflict.Reason.WEAK_MATCH),
+            "2": OpenConflict(Conflict.Reason.WEAK_MATCH, status=Conflict.Status.IGNORED),
+        },
     )
     assert [op.action for op in ops] == [SKIP, SKIP]
 
@@ -156,8 +197,10 @@ def test_an_email_shared_by_two_clients_links_one_and_reviews_the_other():
     by_client = {op.client.client_id: op for op in ops}
     assert by_client["1"].action == LINK
     assert by_client["2"].action == CONFLICT
-    assert any("linked to Harvest client 1" in c or "different name" in c
-               for c in by_client["2"].conflict_candidates[0]["contradictions"])
+    assert any(
+        "linked to Harvest client 1" in c or "different name" in c
+        for c in by_client["2"].conflict_candidates[0]["contradictions"]
+    )
 
 
 def test_a_contact_merged_in_xero_is_followed():
