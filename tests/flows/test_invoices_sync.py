@@ -143,3 +143,28 @@ def test_lost_answers_are_repaired_without_duplicates(db):
     assert verified["duplicates"] == 0
     assert verified["lost"] == 0
     assert not SyncLink.objects.filter(state=SyncLink.State.SENDING).exists()
+
+
+def test_change_xero_forbids_becomes_an_issue_with_xeros_reason_not_a_loop(sandbox, linked):
+    from syncapp.sandbox.xero.control import xero_invoice_pay
+
+    linked.xero_invoice_status = "AUTHORISED"
+    linked.save()
+    _run(linked, sandbox)
+    link = SyncLink.objects.filter(
+        integration=linked, kind=SyncKind.INVOICE, state=SyncLink.State.SYNCED
+    ).first()
+    xero_invoice_pay(sandbox.state.xero, invoice_ref=link.xero_id, now=datetime.now(tz=UTC))
+    changed = sandbox.state.harvest.invoices[int(link.harvest_id)]
+    changed["_line_items"][0]["description"] = "Changed after payment"
+    changed["updated_at"] = _later()
+    run = _run(linked, sandbox)
+    event = SyncEvent.objects.get(run=run, harvest_id=link.harvest_id)
+    assert event.action == SyncEvent.Action.CONFLICT
+    assert event.api_error == "Invoice not of valid status for modification"  # Xero's words
+    link.refresh_from_db()
+    assert link.state == SyncLink.State.CONFLICT
+    assert link.last_error == event.api_error
+    changed["updated_at"] = _later()
+    again = _run(linked, sandbox).counters["invoices"]
+    assert again["updated"] == 0 and again["conflicts"] == 0  # waits for finance, no loop

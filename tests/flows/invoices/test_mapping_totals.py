@@ -223,3 +223,26 @@ def test_any_invoice_totals_equal_to_the_cent(lines, tax, tax2, discount):
     assert totals.total == sign * invoice.amount
     assert totals.total_tax == sign * (invoice.tax_amount + invoice.tax2_amount)
     assert totals.sub_total == mapped.expected.sub_total
+
+
+def test_tracking_project_wins_over_client_and_item_code_from_the_rule():
+    from syncapp.flows.invoices.accounts import AccountRule, account_rules_index
+
+    invoice = harvest_invoice(lines=[(1, "10.00", False, False, 5)], client_id=7)
+    ctx = context(
+        tracking={
+            ("client", "7"): (("Region", "Europe"), ("Department", "Strategy")),
+            ("project", "5"): (("Department", "Design"),),
+        },
+        accounts=account_rules_index(
+            rules=[AccountRule("project", "220", project_id="5", item_code="DESIGN")],
+            currency_accounts={},
+            default_code="200",
+        ),
+    )
+    line = invoice_map(invoice=invoice, contact_id="c", ctx=ctx).payload["LineItems"][0]
+    assert line["Tracking"] == [
+        {"Name": "Department", "Option": "Design"},
+        {"Name": "Region", "Option": "Europe"},
+    ]
+    assert (line["AccountCode"], line["ItemCode"]) == ("220", "DESIGN")
