@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from syncapp.flows.base import FlowContext
-from syncapp.flows.contacts.conflicts import KIND, ConflictQueue
+from syncapp.flows.contacts.conflicts import KIND, ConflictQueue, error_is_name_taken
 from syncapp.flows.contacts.plan import CONFLICT, CREATE, LINK, SKIP, UPDATE, ContactOp
 from syncapp.flows.contacts.records import XeroSide, xero_side_from_contact
 from syncapp.models import Conflict, SyncEvent, SyncLink
@@ -22,19 +22,11 @@ from syncapp.providers.xero.types import Contact
 from syncapp.services.ledger import LinkIntent, LinkOutcome, links_prepare, links_settle
 
 BATCH_SIZE = 50
-# Xero's words for its unique-name rule (https://developer.xero.com/documentation/api/accounting/contacts:
-# "The contact name must be unique across all active contacts").
-NAME_TAKEN_MARKERS = ("already assigned to another contact", "must be unique across all active")
 
 
 def chunks(items: Sequence[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
-
-
-def error_is_name_taken(text: str) -> bool:
-    lowered = text.lower()
-    return any(marker in lowered for marker in NAME_TAKEN_MARKERS)
 
 
 class ContactsApply(ConflictQueue):
@@ -216,56 +208,6 @@ class ContactsApply(ConflictQueue):
         links_settle(outcomes=outcomes)
         self.conflicts_flush()
 
-    def name_taken(
-        self, op: ContactOp, *, link: SyncLink, error: str, creating: bool
-    ) -> LinkOutcome:
-        """Xero's unique-name rule becomes a conflict for finance, never a raw failure."""
-        wanted = str(op.xero_payload.get("Name") or op.client.name).strip().casefold()
-        holders = [
-            c
-            for c in self.contacts.values()
-            if c.name.strip().casefold() == wanted and c.contact_id != op.contact_id
-        ]
-        detail = (
-            f"Xero already has an active contact named '{op.xero_payload.get('Name') or op.client.name}'. "
-            f"Xero said: {error}"
-        )
-        if creating:
-            candidates = [
-                {
-                    **c.summary(),
-                    "matched": ["name"],
-                    "reasons": ["holds this name in Xero"],
-                    "contradictions": [],
-                    "score": 1.0,
-                    "linked_to": "",
-                }
-                for c in holders
-            ]
-        else:
-            candidates = [
-                {
-                    "field": "name",
-                    "label": "Name",
-                    "harvest": op.client.values()["name"],
-                    "xero": self.contacts[op.contact_id].name
-                    if op.contact_id in self.contacts
-                    else "",
-                    "contact_id": op.contact_id,
-                    "holders": [c.contact_id for c in holders],
-                }
-            ]
-        self.conflict_open(
-            op, reason=Conflict.Reason.NAME_TAKEN, detail=detail, candidates=candidates
-        )
-        self.record(op, CONFLICT, detail, api_error=error)
-        if creating:
-            self.conflict_links.pop(op.client.client_id, None)
-            return LinkOutcome(link=link, error=error, state=SyncLink.State.CONFLICT)
-        return LinkOutcome(link=link, error=error, state=SyncLink.State.FAILED)
-
-    # -- links and updates -------------------------------------------------------------------
-
     def links_attach(self, ops: list[ContactOp]) -> None:
         """Give newly matched clients their Xero id in the ledger before anything is sent."""
         if not ops:
@@ -304,43 +246,16 @@ class ContactsApply(ConflictQueue):
             }
         for op in ops:
             error = self.harvest_write(op)
-            if (
-                error
-                and "name" in op.harvest_client_changes
-                and "already been taken" in error.lower()
-            ):
-                # Harvest's client names are unique too: a rename made in Xero that Harvest
-                # refuses waits in review (name frozen) instead of failing on every run.
-                self.conflict_open(
-                    op,
-                    reason=Conflict.Reason.NAME_TAKEN,
-                    detail=f"Harvest already has a client named "
-                    f"'{op.harvest_client_changes['name']}'. Harvest said: {error}",
-                    candidates=[
-                        {
-                            "field": "name",
-                            "label": "Name",
-                            "harvest": op.client.name,
-                            "xero": op.harvest_client_changes["name"],
-                            "contact_id": op.contact_id,
-                        }
-                    ],
-                )
+            if error:
                 harvest_failed.append(
                     LinkOutcome(
                         link=links[op.client.client_id], error=error, state=SyncLink.State.FAILED
                     )
                 )
-                self.record(op, CONFLICT, "Harvest refused the name from Xero.", api_error=error)
-            elif error:
-                harvest_failed.append(
-                    LinkOutcome(
-                        link=links[op.client.client_id], error=error, state=SyncLink.State.FAILED
+                if not self.harvest_name_taken(op, error=error):
+                    self.record(
+                        op, SyncEvent.Action.FAIL, "Harvest refused the change.", api_error=error
                     )
-                )
-                self.record(
-                    op, SyncEvent.Action.FAIL, "Harvest refused the change.", api_error=error
-                )
             elif op.xero_payload:
                 to_xero.append(op)
             else:

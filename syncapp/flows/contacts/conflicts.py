@@ -8,15 +8,25 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from syncapp.flows.contacts.plan import ContactOp
+from syncapp.flows.contacts.plan import CONFLICT, ContactOp
 from syncapp.models import Conflict, SyncKind, SyncLink
+from syncapp.services.ledger import LinkOutcome
 
 KIND = SyncKind.CLIENT
+# Xero's words for its unique-name rule (https://developer.xero.com/documentation/api/accounting/contacts:
+# "The contact name must be unique across all active contacts").
+NAME_TAKEN_MARKERS = ("already assigned to another contact", "must be unique across all active")
+
+
+def error_is_name_taken(text: str) -> bool:
+    lowered = text.lower()
+    return any(marker in lowered for marker in NAME_TAKEN_MARKERS)
 
 
 class ConflictQueue:
-    """Mixed into ContactsApply: needs `integration`, `new_conflicts` and `conflict_links`
-    (harvest id -> label of clients whose ledger row shows they wait in review)."""
+    """Mixed into ContactsApply: needs `integration`, `contacts` (the Xero contacts known),
+    `record()`, `new_conflicts` and `conflict_links` (harvest id -> label of clients whose
+    ledger row shows they wait in review)."""
 
     integration: object
     new_conflicts: list[Conflict]
@@ -83,3 +93,74 @@ class ConflictQueue:
                     update_fields=["label", "state", "updated_at"],
                 )
         self.new_conflicts, self.conflict_links = [], {}
+
+    def name_taken(
+        self, op: ContactOp, *, link: SyncLink, error: str, creating: bool
+    ) -> LinkOutcome:
+        """Xero's unique-name rule becomes a conflict for finance, never a raw failure."""
+        wanted = str(op.xero_payload.get("Name") or op.client.name).strip().casefold()
+        holders = [
+            c
+            for c in self.contacts.values()
+            if c.name.strip().casefold() == wanted and c.contact_id != op.contact_id
+        ]
+        detail = (
+            f"Xero already has an active contact named '{op.xero_payload.get('Name') or op.client.name}'. "
+            f"Xero said: {error}"
+        )
+        if creating:
+            candidates = [
+                {
+                    **c.summary(),
+                    "matched": ["name"],
+                    "reasons": ["holds this name in Xero"],
+                    "contradictions": [],
+                    "score": 1.0,
+                    "linked_to": "",
+                }
+                for c in holders
+            ]
+        else:
+            candidates = [
+                {
+                    "field": "name",
+                    "label": "Name",
+                    "harvest": op.client.values()["name"],
+                    "xero": self.contacts[op.contact_id].name
+                    if op.contact_id in self.contacts
+                    else "",
+                    "contact_id": op.contact_id,
+                    "holders": [c.contact_id for c in holders],
+                }
+            ]
+        self.conflict_open(
+            op, reason=Conflict.Reason.NAME_TAKEN, detail=detail, candidates=candidates
+        )
+        self.record(op, CONFLICT, detail, api_error=error)
+        if creating:
+            self.conflict_links.pop(op.client.client_id, None)
+            return LinkOutcome(link=link, error=error, state=SyncLink.State.CONFLICT)
+        return LinkOutcome(link=link, error=error, state=SyncLink.State.FAILED)
+
+    def harvest_name_taken(self, op: ContactOp, *, error: str) -> bool:
+        """Harvest's client names are unique too: a rename made in Xero that Harvest refuses
+        waits in review (the name frozen) instead of failing on every run."""
+        wanted = op.harvest_client_changes.get("name")
+        if not wanted or "already been taken" not in error.lower():
+            return False
+        self.conflict_open(
+            op,
+            reason=Conflict.Reason.NAME_TAKEN,
+            detail=f"Harvest already has a client named '{wanted}'. Harvest said: {error}",
+            candidates=[
+                {
+                    "field": "name",
+                    "label": "Name",
+                    "harvest": op.client.name,
+                    "xero": wanted,
+                    "contact_id": op.contact_id,
+                }
+            ],
+        )
+        self.record(op, CONFLICT, "Harvest refused the name from Xero.", api_error=error)
+        return True
