@@ -14,6 +14,7 @@ from syncapp.flows.contacts.records import (
     HarvestSide,
     XeroSide,
     contact_reference,
+    email_acceptable,
     value_to_xero,
     xero_payload_fields,
 )
@@ -209,6 +210,12 @@ def contact_create_payload(client: HarvestSide) -> dict[str, Any]:
     return body
 
 
+EMAIL_REFUSED_NOTE = (
+    " The e-mail '{email}' is not one Xero accepts (one plain address); it was left out "
+    "in Xero. Correct it in Harvest to send it."
+)
+
+
 def contact_create_plan(*, client: HarvestSide, message: str) -> ContactOp:
     payload = contact_create_payload(client)
     values = client.values()
@@ -216,6 +223,11 @@ def contact_create_plan(*, client: HarvestSide, message: str) -> ContactOp:
         "harvest": values,
         "xero": {name: value_to_xero(name, value) for name, value in values.items()},
     }
+    if not email_acceptable(values["email"]):
+        # Sending it would fail the contact on every run; the rest of the contact goes.
+        payload.pop("EmailAddress", None)
+        snapshot["xero"]["email"] = ""
+        message += EMAIL_REFUSED_NOTE.format(email=values["email"])
     return ContactOp(
         CREATE,
         client,
@@ -252,7 +264,11 @@ def contact_update_plan(
             if name in to_harvest:
                 merged.snapshot["harvest"][name] = client.values()[name]
                 del to_harvest[name]
-    xero_changes = {k: v for k, v in merged.to_xero.items()}
+    xero_changes = dict(merged.to_xero)
+    refused_email = ""
+    if "email" in xero_changes and not email_acceptable(xero_changes["email"]):
+        refused_email = xero_changes.pop("email")
+        merged.snapshot["xero"]["email"] = contact.values()["email"]
     payload: dict[str, Any] = {}
     if xero_changes or restore or not contact.contact_number:
         # Only what changed: Xero treats a Name sent by ContactID as a rename (and checks it
@@ -296,6 +312,8 @@ def contact_update_plan(
     if to_harvest:
         sides.append("Harvest: " + ", ".join(FIELD_LABELS[k] for k in FIELDS if k in to_harvest))
     op.message = ("Updated " + "; ".join(sides)) if sides else "Unchanged."
+    if refused_email:
+        op.message += EMAIL_REFUSED_NOTE.format(email=refused_email)
     if merged.diverged:  # frozen fields never diverge again: they wait in their conflict
         op.conflict_reason = Conflict.Reason.FIELD_DIVERGED
         op.conflict_candidates = [

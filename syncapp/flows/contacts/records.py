@@ -7,6 +7,7 @@ change and never ping-pongs between the two systems.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,6 +136,16 @@ def xero_side_from_contact(contact: Any) -> XeroSide:
             "00000000-0000-0000-0000-000000000000", ""
         ),
     )
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def email_acceptable(value: str) -> bool:
+    """What Xero takes as EmailAddress ("Email address must be valid." otherwise): one ASCII
+    address. Harvest accepts more (several addresses, internationalised ones)."""
+    value = (value or "").strip()
+    return not value or (value.isascii() and bool(_EMAIL.match(value)))
 
 
 def value_to_xero(name: str, value: Any) -> Any:

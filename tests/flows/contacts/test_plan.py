@@ -219,3 +219,18 @@ def test_a_merge_into_another_clients_contact_goes_to_review():
     ledger["9"] = LedgerView("9", "x2", "synced", {})
     ops = plan([h], [old, survivor], ledger)
     assert ops[0].action == CONFLICT and ops[0].conflict_candidates[0]["linked_to"] == "9"
+
+
+def test_an_email_xero_would_refuse_is_left_out_not_failed_forever():
+    (op,) = plan([client(email="ap@acme.example.com, boss@acme.example.com")])
+    assert op.action == CREATE and "EmailAddress" not in op.xero_payload
+    assert "not one Xero accepts" in op.message
+    assert op.snapshot["xero"]["email"] == ""
+
+
+def test_an_unacceptable_email_change_is_not_sent_and_not_retried():
+    h, x, ledger = synced_pair()
+    (op,) = plan([HarvestSide(**{**h.__dict__, "email": "jürgen@acme.example.com"})], [x], ledger)
+    assert not op.xero_payload and "not one Xero accepts" in op.message
+    assert op.snapshot["xero"]["email"] == "ap@acme.example.com"
+    assert op.snapshot["harvest"]["email"] == "jürgen@acme.example.com"
