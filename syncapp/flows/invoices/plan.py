@@ -50,6 +50,8 @@ class PlanPolicy:
     currency_codes: frozenset[str] = frozenset()
     lock_date: date | None = None
     allowed_actions: Mapping[str, bool] = field(default_factory=dict)
+    # Xero's chart (code -> status) when known: unknown or archived codes fail before any write.
+    account_status: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -110,8 +112,9 @@ def invoice_plan(
     held = _org_hold(doc=doc, policy=policy, ctx=ctx, invoice=invoice)
     if held:
         return Operation(HOLD, doc=doc, reason=held, **base)
-    if doc.errors:
-        return Operation(FAIL, doc=doc, reason=" ".join(doc.errors), **base)
+    errors = doc.errors + _account_errors(doc=doc, policy=policy)
+    if errors:
+        return Operation(FAIL, doc=doc, reason=" ".join(errors), **base)
     hashed = payload_hash(doc.payload)
     if link is None or not link.xero_id:
         if link is not None and link.state == SyncLink.State.SENDING:
@@ -141,6 +144,25 @@ def invoice_plan(
             SKIP, doc=doc, reason="Xero refused this change; waiting for finance", **base
         )
     return Operation(UPDATE, doc=doc, **base)
+
+
+def _account_errors(*, doc: MappedDocument, policy: PlanPolicy) -> list[str]:
+    if not policy.account_status:
+        return []
+    errors = []
+    for code in sorted({line.get("AccountCode", "") for line in doc.payload["LineItems"]} - {""}):
+        status = policy.account_status.get(code)
+        if status is None:
+            errors.append(
+                f"Account {code} is not in Xero's chart of accounts: fix the mapping (or refresh "
+                "Xero's settings on the preflight page if it was just added)."
+            )
+        elif status == "ARCHIVED":
+            errors.append(
+                f"Account {code} is archived in Xero: restore it there or map these lines to "
+                "another account."
+            )
+    return errors
 
 
 def _org_hold(*, doc: MappedDocument, policy: PlanPolicy, ctx: MappingContext, invoice) -> str:

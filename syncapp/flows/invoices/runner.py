@@ -100,6 +100,10 @@ class InvoiceRun:
             currency_codes=frozenset(self.settings.currency_codes),
             lock_date=self.settings.lock_date,
             allowed_actions={k: v == "ALLOWED" for k, v in self.settings.actions.items()},
+            account_status={
+                code: account.get("Status", "ACTIVE")
+                for code, account in self.settings.accounts_by_code.items()
+            },
         )
         self.applier = InvoiceApplier(
             flow=flow,

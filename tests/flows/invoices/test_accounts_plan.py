@@ -229,3 +229,22 @@ def test_preflight_clean_and_without_settings():
     assert preflight_check(integration=_integration(), settings=_settings()) == []
     missing = preflight_check(integration=_integration(), settings=None)
     assert [p.code for p in missing] == ["no_settings"]
+
+
+def test_plan_fails_unknown_or_archived_accounts_before_any_write():
+    invoice = harvest_invoice(lines=[(1, "10.00", False, False)])
+    chart = {"200": "ACTIVE", "250": "ARCHIVED"}
+    policy = PlanPolicy(currency_codes=frozenset({"USD"}), account_status=chart)
+    assert _plan(invoice, policy=policy).action == CREATE
+    archived = _plan(
+        invoice,
+        policy=policy,
+        accounts=account_rules_index(rules=(), currency_accounts={}, default_code="250"),
+    )
+    assert archived.action == FAIL and "Account 250 is archived in Xero" in archived.reason
+    unknown = _plan(
+        invoice,
+        policy=policy,
+        accounts=account_rules_index(rules=(), currency_accounts={}, default_code="999"),
+    )
+    assert unknown.action == FAIL and "not in Xero's chart" in unknown.reason
