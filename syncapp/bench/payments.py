@@ -213,6 +213,20 @@ def _summary(values: list[float]) -> dict:
 
 
 def run(*, samples: int = 5, worker: str = "qcluster", timeout: float = 60.0, **_) -> dict:
+    _quiet_werkzeug()
+    # `timeout`/kill send SIGTERM: unwind like Ctrl-C so the worker process is stopped too.
+    previous_handler = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _run(samples=samples, worker=worker, timeout=timeout)
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _run(*, samples: int, worker: str, timeout: float) -> dict:
     from django.core.wsgi import get_wsgi_application
     from django_q.conf import Conf
 
@@ -223,7 +237,6 @@ def run(*, samples: int = 5, worker: str = "qcluster", timeout: float = 60.0, **
     from syncapp.sandbox.seed import seed_sandbox
     from syncapp.services.runs import sync_run_execute
 
-    _quiet_werkzeug()
     state = SandboxState.empty()
     seed_sandbox(state, seed=0)
     clock = SimClock()
@@ -271,6 +284,9 @@ def run(*, samples: int = 5, worker: str = "qcluster", timeout: float = 60.0, **
             )
             if t1 is None:
                 missed += 1
+                _log(f"webhook sample {index + 1}: no Harvest payment after {wait:.0f} s")
+                if not latencies:
+                    break  # nothing gets through (worker down, database locked): stop here
                 continue
             if not (index == 0 and proc is not None):
                 latencies.append(t1 - t0)
