@@ -105,10 +105,21 @@ def reverse_run(ctx: FlowContext) -> None:
         for inv in invoices.values()
         if str(inv.id) in linked and (inv.amount - inv.due_amount > 0 or ours.get(inv.id))
     ]
+    listed = {inv.id: list(ctx.harvest.iter_invoice_payments(invoice_id=inv.id)) for inv in wanted}
+    known = reverse_links_load(
+        integration=integration,
+        harvest_payment_ids=[p.id for payments in listed.values() for p in payments],
+    )
     items: list[ReverseItem] = []
     for invoice in wanted:
         items.extend(
-            _invoice_items(ctx, invoice=invoice, xero_id=linked[str(invoice.id)], ours=ours)
+            _invoice_items(
+                invoice=invoice,
+                payments=listed[invoice.id],
+                xero_id=linked[str(invoice.id)],
+                ours=ours,
+                known=known,
+            )
         )
     _items_check(ctx, items=items)
     ctx.recorder.add_total(len(items))
@@ -129,11 +140,9 @@ def _unfinished_invoice_ids(integration) -> set[int]:
     return {int(s["harvest_invoice_id"]) for s in rows.values_list("snapshot", flat=True)}
 
 
-def _invoice_items(ctx: FlowContext, *, invoice, xero_id: str, ours: dict) -> list[ReverseItem]:
-    payments = list(ctx.harvest.iter_invoice_payments(invoice_id=invoice.id))
-    known = reverse_links_load(
-        integration=ctx.integration, harvest_payment_ids=[p.id for p in payments]
-    )
+def _invoice_items(
+    *, invoice, payments: list, xero_id: str, ours: dict, known: dict
+) -> list[ReverseItem]:
     items = []
     for payment in payments:
         link = known.get(str(payment.id))
