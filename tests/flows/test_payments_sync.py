@@ -219,3 +219,28 @@ def test_numbered_by_xero_matches_harvest_number_in_reference(sandbox, sandbox_i
     run = flow_run(sandbox_integration, "payments", sandbox=sandbox)
     assert run.counters["payments"]["matched_by_number"] == 1
     assert [p["amount"] for p in harvest_payments(sandbox, harvest_invoice)] == [Decimal("7.00")]
+
+
+def test_database_queries_per_batch_not_per_payment(db):
+    """Mirroring 4 or 12 payments costs the flow the same number of queries (one batch)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size in (4, 12):
+        sandbox = sandbox_build(validate=False)
+        integration = sandbox_integration_create(sandbox, name=f"Batch {size}")
+        for index in range(size):
+            _, xero_invoice = linked_invoice(sandbox, integration, currency=None, index=index)
+            xero_pay(sandbox, xero_invoice, amount=Decimal("1.00"))
+        with CaptureQueriesContext(connection) as queries:
+            run = flow_run(integration, "payments", sandbox=sandbox)
+        assert run.counters["payments"]["created"] == size
+        # The rate governor's own bookkeeping is per API call by design (and its savepoints).
+        ours = [
+            q["sql"]
+            for q in queries.captured_queries
+            if "rategovernorstate" not in q["sql"] and "SAVEPOINT" not in q["sql"]
+        ]
+        counts.append(len(ours))
+    assert counts[1] == counts[0], counts
