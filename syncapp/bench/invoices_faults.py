@@ -22,6 +22,7 @@ from syncapp.bench.invoices import (
     sandbox_rig,
 )
 from syncapp.models import SyncLink, SyncRun
+from syncapp.providers.base import RetryPolicy
 
 HELP = "Fault test at full size: N invoices, 20 % of calls failing, for several seeds."
 
@@ -31,9 +32,18 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--rate", type=float, default=0.2)
     parser.add_argument("--max-runs", type=int, default=8)
+    parser.add_argument(
+        "--attempts",
+        type=int,
+        default=2,
+        help="attempts per request before the client gives up (2: many writes end unanswered, "
+        "so the next run's repair is exercised, not only the client's retries)",
+    )
 
 
-def faults_sync(*, count: int, seed: int, rate: float = 0.2, max_runs: int = 8) -> dict[str, Any]:
+def faults_sync(
+    *, count: int, seed: int, rate: float = 0.2, max_runs: int = 8, attempts: int = 2
+) -> dict[str, Any]:
     from syncapp.sandbox.core.faults import FaultPlan
     from syncapp.services.runs import sync_run_execute
 
@@ -46,12 +56,20 @@ def faults_sync(*, count: int, seed: int, rate: float = 0.2, max_runs: int = 8) 
         governor_reset(rig)
         clock = SharedClock(rig.clock)
         runs = []
+        errors: list[str] = []
         for _ in range(max_runs):
             row = SyncRun.objects.create(
                 integration=integration, flow=SyncRun.Flow.INVOICES, trigger=SyncRun.Trigger.COMMAND
             )
-            finished = sync_run_execute(run_id=row.pk, transport=rig.transport, clock=clock)
+            finished = sync_run_execute(
+                run_id=row.pk,
+                transport=rig.transport,
+                clock=clock,
+                retry=RetryPolicy(max_attempts=attempts),
+            )
             runs.append(finished.status)
+            if finished.error:
+                errors.append(finished.error)
             unsettled = SyncLink.objects.filter(
                 integration=integration,
                 state__in=(SyncLink.State.SENDING, SyncLink.State.FAILED),
@@ -70,21 +88,31 @@ def faults_sync(*, count: int, seed: int, rate: float = 0.2, max_runs: int = 8) 
                 for k in ("eligible", "in_xero", "duplicates", "lost", "mismatched_totals")
             },
             "unsettled": unsettled,
+            "run_errors": errors,
         }
     finally:
         integration.delete()
 
 
-def run(*, count: int, seeds: int, rate: float, max_runs: int, **_: Any) -> dict[str, Any]:
+def run(
+    *, count: int, seeds: int, rate: float, max_runs: int, attempts: int = 2, **_: Any
+) -> dict[str, Any]:
     results = []
     for seed in range(seeds):
-        result = faults_sync(count=count, seed=seed, rate=rate, max_runs=max_runs)
+        result = faults_sync(
+            count=count, seed=seed, rate=rate, max_runs=max_runs, attempts=attempts
+        )
         print(result, file=sys.stderr)
         results.append(result)
     return {
         "invoices": count,
         "seeds": seeds,
         "fault_rate": rate,
+        "attempts_per_request": attempts,
+        "runs_needed": [r["runs"] for r in results],
+        "failed_runs": sum(
+            1 for r in results for status in r["run_statuses"] if status != SyncRun.Status.SUCCEEDED
+        ),
         "duplicates": sum(r["duplicates"] for r in results),
         "lost": sum(r["lost"] for r in results),
         "mismatched_totals": sum(r["mismatched_totals"] for r in results),

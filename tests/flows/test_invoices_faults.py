@@ -1,6 +1,8 @@
 """The fault test (CI size): 20 % of calls fail (429, 5xx, timeouts, resets, answers lost after
 the write) for 10 seeds; after the runs settle Xero holds every eligible invoice exactly once,
-with Harvest's totals. Full size: `manage.py bench invoices_faults --count 1000 --seeds 10`."""
+with Harvest's totals. Each request gets 2 attempts, so some writes end unanswered and the next
+run's repair (search Xero, then resend) is exercised, not only the client's retries.
+Full size: `manage.py bench invoices_faults --count 1000 --seeds 10`."""
 
 from __future__ import annotations
 
