@@ -168,3 +168,21 @@ def test_change_xero_forbids_becomes_an_issue_with_xeros_reason_not_a_loop(sandb
     changed["updated_at"] = _later()
     again = _run(linked, sandbox).counters["invoices"]
     assert again["updated"] == 0 and again["conflicts"] == 0  # waits for finance, no loop
+
+
+def test_xero_numbering_repairs_by_reference_without_duplicates(db):
+    faults = FaultPlan(seed=2)
+    rig = sandbox_build(validate=False, faults=faults)
+    integration = sandbox_integration_create(rig)
+    integration.numbering_policy = "xero"
+    integration.save()
+    contacts_prelink(state=rig.state, integration=integration)
+    faults.script(INVOICES_PUT, *["lost_response"] * 5)
+    run = _run(integration, rig)
+    assert run.status == "succeeded", run.error
+    verified = sandbox_invoices_verify(state=rig.state)
+    assert (verified["duplicates"], verified["lost"]) == (0, 0)
+    ours = _ours(rig)
+    assert all(r["Reference"].startswith("Harvest #") for r in ours)
+    # Xero numbered them itself (INV-...), so Harvest's 1003 collides with nothing.
+    assert run.counters["invoices"]["conflicts"] == 0
