@@ -190,3 +190,24 @@ def test_events_left_waiting_are_taken_by_the_fallback_poll(
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert [p["amount"] for p in harvest_payments(sandbox, harvest_invoice)] == [Decimal("8.00")]
     assert not WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).exists()
+
+
+def test_overpayment_applied_to_the_invoice_becomes_a_harvest_payment(
+    sandbox, sandbox_integration, pipe, client
+):
+    from tests.flows.payments.helpers import xero_overpayment_allocate
+
+    harvest_invoice, xero_invoice = linked_invoice(sandbox, sandbox_integration)
+    overpayment_id = xero_overpayment_allocate(
+        sandbox,
+        sandbox_integration,
+        xero_invoice,
+        received=Decimal("500.00"),
+        applied=Decimal("120.00"),
+    )
+    deliver_and_process(pipe, client, sandbox)
+    (payment,) = harvest_payments(sandbox, harvest_invoice)
+    assert payment["amount"] == Decimal("120.00")
+    assert f"op:{overpayment_id.lower()}" in payment["notes"]
+    link = SyncLink.objects.get(kind=SyncKind.PAYMENT, xero_id__startswith="op:")
+    assert link.snapshot["source"] == "overpayment"

@@ -193,3 +193,52 @@ class WebhookPipe:
             content_type="application/json",
             headers={"x-xero-signature": headers["x-xero-signature"]},
         )
+
+
+def xero_overpayment_allocate(
+    sandbox, integration, xero_invoice: dict, *, received: Decimal, applied: Decimal
+) -> str:
+    """The customer sends `received` (more than any invoice asks): Xero keeps it as an
+    overpayment, and finance applies `applied` of it to the invoice. Returns the OverpaymentID."""
+    contact_id = xero_invoice["Contact"]["ContactID"]
+    element = {
+        "Type": "RECEIVE-OVERPAYMENT",
+        "Contact": {"ContactID": contact_id},
+        "BankAccount": {"Code": "090"},
+        "Date": sandbox.clock.now().date().isoformat(),
+        "LineAmountTypes": "NoTax",
+        "LineItems": [
+            {"Description": "Overpayment", "Quantity": Decimal("1"), "UnitAmount": received}
+        ],
+    }
+    with xero_api(sandbox, integration) as xero:
+        (record,) = xero.bank_transactions_create(
+            transactions=[element], idempotency_key=_key("overpayment")
+        ).results
+        assert record.ok, record.error_text
+        overpayment_id = record.element["OverpaymentID"]
+    connection = integration.connections.get(provider=Connection.Provider.XERO)
+    with httpx.Client(transport=sandbox.transport, base_url=SANDBOX_URL) as http:
+        response = http.put(
+            f"/api.xero.com/api.xro/2.0/Overpayments/{overpayment_id}/Allocations",
+            headers={
+                "Authorization": f"Bearer {connection.access_token}",
+                "xero-tenant-id": connection.account_id,
+                "Idempotency-Key": _key("allocate-overpayment"),
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            },
+            content=json.dumps(
+                {
+                    "Allocations": [
+                        {
+                            "Invoice": {"InvoiceID": xero_invoice["InvoiceID"]},
+                            "Amount": float(applied),
+                            "Date": sandbox.clock.now().date().isoformat(),
+                        }
+                    ]
+                }
+            ),
+        )
+    assert response.status_code == 200, response.text
+    return overpayment_id
