@@ -27,6 +27,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         "xero_invoice_status",
         "open_conflicts",
         "last_run",
+        "checks",
     )
     list_filter = ("is_active", "xero_invoice_status", "numbering_policy")
     search_fields = ("name",)
@@ -86,6 +87,11 @@ class IntegrationAdmin(admin.ModelAdmin):
         url = reverse("admin:syncapp_syncrun_change", args=[obj.last_run_id])
         status = SyncRun.Status(obj.last_run_status).label
         return format_html('<a href="{}">#{} {}</a>', url, obj.last_run_id, status.lower())
+
+    @admin.display(description="Before syncing")
+    def checks(self, obj):
+        url = reverse("admin:syncapp_synclink_preflight", args=[obj.pk])
+        return format_html('<a href="{}">Check mappings and Xero settings</a>', url)
 
     def has_sync_permission(self, request):
         return request.user.has_perm("syncapp.trigger_sync")
