@@ -1,9 +1,10 @@
 """The payment ledger: every payment hxsync mirrored (or held), in either direction."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from syncapp.admin.readonly import ReadOnlyAdmin
+from syncapp.flows.payments.ledger import payment_links_recheck
 from syncapp.flows.payments.types import DIRECTION_FROM_HARVEST, DIRECTION_FROM_XERO
 from syncapp.models import PaymentLedgerEntry, SyncLink
 
@@ -65,6 +66,7 @@ class PaymentLedgerAdmin(ReadOnlyAdmin):
     search_fields = ("label", "harvest_id", "xero_id", "last_error")
     list_select_related = ("integration",)
     date_hierarchy = "updated_at"
+    actions = ["recheck"]
     fields = (
         "integration",
         "label",
@@ -90,6 +92,27 @@ class PaymentLedgerAdmin(ReadOnlyAdmin):
 
     def has_module_permission(self, request):
         return request.user.has_perm("syncapp.view_synclink")
+
+    def has_trigger_sync_permission(self, request):
+        return request.user.has_perm("syncapp.trigger_sync")
+
+    @admin.action(
+        description="Check the selected held or failed payments again now",
+        permissions=["trigger_sync"],
+    )
+    def recheck(self, request, queryset):
+        runs = payment_links_recheck(
+            link_ids=list(queryset.values_list("pk", flat=True)), user=request.user
+        )
+        if runs:
+            self.message_user(
+                request,
+                f"Queued payments run(s) {', '.join(f'#{r}' for r in runs)}; held and failed "
+                "payments among the selection are looked at again.",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(request, "None of the selected payments is held or failed.")
 
     @admin.display(description="Invoice")
     def invoice(self, obj):

@@ -106,3 +106,24 @@ def test_payment_ledger_lists_payments_with_why_they_are_held(client):
     assert "120.00 USD" in body
     assert "Xero → Harvest" in body
     assert "INV-NOT-A-PAYMENT" not in client.get(url).content.decode()
+
+
+def test_finance_rechecks_a_held_payment_from_the_ledger(client, monkeypatch):
+    from syncapp.models import SyncRun
+
+    monkeypatch.setattr("syncapp.services.runs.sync_run_enqueue", lambda *, run_id: "task")
+    held = factories.PaymentLedgerEntryFactory(
+        state=SyncLink.State.HELD, last_error="closed", attempts=4
+    )
+    synced = factories.PaymentLedgerEntryFactory(integration=held.integration)
+    client.force_login(factories.UserFactory(username="fiona", finance=True))
+    response = client.post(
+        reverse("admin:syncapp_paymentledgerentry_changelist"),
+        {"action": "recheck", "_selected_action": [held.pk, synced.pk]},
+        follow=True,
+    )
+    assert "Queued payments run" in response.content.decode()
+    run = SyncRun.objects.get()
+    assert (run.flow, run.trigger, run.requested_by.username) == ("payments", "manual", "fiona")
+    held.refresh_from_db()
+    assert held.attempts == 0

@@ -201,3 +201,31 @@ def lease_release(*, integration: Integration, holder: str) -> None:
     Cursor.objects.filter(integration=integration, stream=LEASE_STREAM, value=holder[:64]).update(
         value="", updated_at=timezone.now()
     )
+
+
+def payment_links_recheck(*, link_ids: Iterable[int], user=None) -> list[int]:
+    """Finance fixed what held or failed these payments: look at them again in a run now.
+
+    Held rows are otherwise rechecked every ten minutes and failed ones a few times; this makes
+    them due at once (attempts start again) and queues a payments run per integration.
+    Returns the queued runs' ids."""
+    from syncapp.models import SyncRun
+    from syncapp.services.runs import sync_run_request
+
+    rows = SyncLink.objects.filter(
+        pk__in=list(link_ids),
+        kind=SyncKind.PAYMENT,
+        state__in=(SyncLink.State.HELD, SyncLink.State.FAILED),
+    )
+    integration_ids = set(rows.values_list("integration_id", flat=True))
+    rows.update(attempts=0, updated_at=timezone.now() - timedelta(days=1))
+    runs = []
+    for integration in Integration.objects.filter(pk__in=integration_ids):
+        run, _ = sync_run_request(
+            integration=integration,
+            flow=SyncRun.Flow.PAYMENTS,
+            trigger=SyncRun.Trigger.MANUAL,
+            user=user,
+        )
+        runs.append(run.pk)
+    return runs
