@@ -52,16 +52,7 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
 
 @admin.register(PaymentLedgerEntry)
 class PaymentLedgerAdmin(ReadOnlyAdmin):
-    list_display = (
-        "invoice",
-        "direction",
-        "what",
-        "amount",
-        "paid_on",
-        "state_shown",
-        "harvest_payment",
-        "xero_short",
-    )
+    list_display = ("invoice", "what_and_way", "amount", "paid_on", "state_shown")
     list_filter = (NeedsAttentionFilter, DirectionFilter, "state", "integration")
     search_fields = ("label", "harvest_id", "xero_id", "last_error")
     list_select_related = ("integration",)
@@ -120,6 +111,10 @@ class PaymentLedgerAdmin(ReadOnlyAdmin):
         harvest = snap.get("harvest_invoice_number") or snap.get("harvest_invoice_id") or "?"
         xero = snap.get("xero_invoice_number")
         return f"{harvest} (Xero {xero})" if xero and xero != harvest else str(harvest)
+
+    @admin.display(description="What")
+    def what_and_way(self, obj):
+        return f"{self.what(obj)}, {self.direction(obj)}"
 
     @admin.display(description="Direction")
     def direction(self, obj):

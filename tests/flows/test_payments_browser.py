@@ -86,3 +86,19 @@ def test_pay_in_the_sandbox_and_see_it_in_harvest(live_server, browser_page, mon
         page.goto(f"{live_server.url}/admin/syncapp/paymentledgerentry/")
         page.wait_for_selector("text=250.00 USD")
         shot(page, "05-payment-ledger")
+
+        # A second payment Harvest cannot take: held, with the reason, and checked again later.
+        sandbox.state.harvest.invoices[harvest_invoice["id"]]["state"] = "closed"
+        httpx.post(
+            f"{url}/_sandbox/xero/invoices/{xero_invoice['InvoiceID']}/pay",
+            json={"amount": "10.00"},
+        )
+        page.wait_for_timeout(1500)
+        page.goto(f"{live_server.url}/admin/syncapp/paymentledgerentry/?attention=yes")
+        page.wait_for_selector("text=is closed (written off)")
+        shot(page, "06-held-payment")
+        page.check("input[name=_selected_action]")
+        page.select_option("select[name=action]", "recheck")
+        page.click("button[name=index]")
+        page.wait_for_selector(".messagelist .success")
+        shot(page, "07-recheck")

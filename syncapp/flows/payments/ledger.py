@@ -218,7 +218,8 @@ def payment_links_recheck(*, link_ids: Iterable[int], user=None) -> list[int]:
         state__in=(SyncLink.State.HELD, SyncLink.State.FAILED),
     )
     integration_ids = set(rows.values_list("integration_id", flat=True))
-    rows.update(attempts=0, updated_at=timezone.now() - timedelta(days=1))
+    # Older than the ten-minute recheck interval: the next run looks at them again.
+    rows.update(attempts=0, updated_at=timezone.now() - timedelta(minutes=11))
     runs = []
     for integration in Integration.objects.filter(pk__in=integration_ids):
         run, _ = sync_run_request(
