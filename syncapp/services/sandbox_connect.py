@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import html
 import re
+from decimal import Decimal
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 from django.db import transaction
 
+from mappings.models import AccountMapping, ContactMatchRule, CurrencyMapping, TaxMapping
 from syncapp.models import Integration
 from syncapp.services.connection_oauth import (
     OAuthFlowError,
@@ -39,9 +41,18 @@ def sandbox_connect(
     """Create (or reuse) the demo Integration and connect both sides to the sandbox at `url`."""
     url = url.rstrip("/")
     with transaction.atomic():
-        integration, _ = Integration.objects.get_or_create(
-            name=name, defaults={"default_account_code": "200", "default_tax_type": "OUTPUT2"}
+        integration, created = Integration.objects.get_or_create(
+            name=name,
+            # Approved invoices, so the demo can pay them in Xero and see the payment come back.
+            # Payments taken in Harvest go to Xero's clearing account, so both sides agree.
+            defaults={
+                "default_account_code": "200",
+                "xero_invoice_status": "AUTHORISED",
+                "harvest_payments_to_xero": True,
+            },
         )
+        if created:
+            demo_mappings_create(integration=integration)
     with httpx.Client(base_url=url, transport=transport, timeout=30) as browser:
         harvest = _get(browser, "/_sandbox/harvest/credentials").json()
         connection_connect_harvest_token(
@@ -60,6 +71,42 @@ def sandbox_connect(
     if outcome.choices:
         oauth_pending_choose(session=session, provider="xero", choice_id=outcome.choices[0]["id"])
     return integration
+
+
+def demo_mappings_create(*, integration: Integration) -> None:
+    """Mappings a finance team would set up for the seeded agency (its chart and tax rates)."""
+    for category, code in (("Service", "210"), ("Product", "200"), ("Expense", "230")):
+        AccountMapping.objects.create(
+            integration=integration,
+            scope=AccountMapping.Scope.ITEM_CATEGORY,
+            harvest_item_category=category,
+            account_code=code,
+            description=f"Harvest '{category}' lines",
+        )
+    taxes = (
+        ("tax", "8.875", "0", "TAX001", "NY sales tax"),
+        ("tax2", "0", "2", "TAX006", "Surcharge"),
+        ("both", "8.875", "2", "TAX002", "NY sales tax + surcharge"),
+        ("tax", "19", "0", "TAX003", "EU VAT"),
+        ("tax", "20", "0", "TAX004", "UK VAT"),
+    )
+    for applies, tax, tax2, tax_type, description in taxes:
+        TaxMapping.objects.create(
+            integration=integration,
+            applies=applies,
+            tax_percent=Decimal(tax),
+            tax2_percent=Decimal(tax2),
+            xero_tax_type=tax_type,
+            description=description,
+        )
+    for currency in ("USD", "EUR", "GBP"):
+        CurrencyMapping.objects.create(
+            integration=integration,
+            harvest_currency=currency,
+            xero_currency=currency,
+            clearing_account_code="615",
+        )
+    ContactMatchRule.objects.create(integration=integration)
 
 
 def _allow_access(browser: httpx.Client, authorize_url: str) -> tuple[str, str]:

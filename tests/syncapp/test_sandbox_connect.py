@@ -38,3 +38,32 @@ def test_command_prints_the_integration_id_alone_on_the_last_line():
 def test_command_without_a_served_sandbox_says_how_to_start_it():
     with pytest.raises(CommandError, match="sandbox serve"):
         call_command("sandbox", "connect", "--url", "http://127.0.0.1:9", stdout=StringIO())
+
+
+def test_the_demo_integration_syncs_the_seeded_agency_cleanly():
+    """What the README demo promises: after one sync, contacts and invoices are in Xero and
+    the seeded near-duplicates wait in review; nothing fails."""
+    from mappings.models import AccountMapping, TaxMapping
+    from syncapp.models import Conflict, SyncRun
+    from syncapp.services.runs import sync_run_execute
+
+    sandbox = sandbox_build(validate=False)
+    integration = sandbox_connect(url=SANDBOX_URL, transport=sandbox.transport)
+    sandbox_connect(url=SANDBOX_URL, transport=sandbox.transport)
+    assert AccountMapping.objects.filter(integration=integration).count() == 3
+    assert TaxMapping.objects.filter(integration=integration).count() == 5
+
+    run = SyncRun.objects.create(integration=integration, flow="all")
+    run = sync_run_execute(run_id=run.pk, transport=sandbox.transport)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    contacts, invoices = run.counters["contacts"], run.counters["invoices"]
+    assert contacts["failed"] == 0 and contacts["created"] > 20
+    assert Conflict.objects.filter(integration=integration, status="open").count() >= 7
+    assert invoices["failed"] == 0, run.events.filter(action="fail").values_list(
+        "label", "message"
+    )[:5]
+    assert invoices["created"] > 50
+    payments = run.counters["payments"]
+    assert payments["failed"] == 0 and payments["created"] > 100  # Harvest's payments reach Xero
+    accrec = [i for i in sandbox.state.xero.invoices.values() if i["Type"] == "ACCREC"]
+    assert sum(1 for i in accrec if i["Status"] == "AUTHORISED") > 50
