@@ -53,6 +53,7 @@ class IntegrationAdmin(admin.ModelAdmin):
             },
         ),
         ("Clients and contacts", {"fields": ("contact_match_policy",)}),
+        ("Payments", {"fields": ("payment_match_policy", "harvest_payments_to_xero")}),
         ("Expenses", {"fields": ("expense_mode",)}),
     )
 

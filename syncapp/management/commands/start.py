@@ -43,10 +43,13 @@ class Command(BaseCommand):
                 )
             )
         processes = {}
+        demo = settings.HXSYNC_SANDBOX and not no_sandbox
         try:
-            if settings.HXSYNC_SANDBOX and not no_sandbox:
-                processes["sandbox"] = self._start_sandbox()
+            if demo:
+                processes["sandbox"], integration = self._start_sandbox()
             processes.update(self._spawn(host=host, port=port))
+            if demo:
+                self._subscribe_webhooks(integration=integration, host=host, port=port)
             self.stdout.write(
                 self.style.SUCCESS(
                     f"\nhxsync is running: http://{host}:{port}/admin/  (Ctrl-C stops it)\n"
@@ -82,10 +85,31 @@ class Command(BaseCommand):
 
         integration = sandbox_connect(url=sandbox_url)
         self.stdout.write(
-            f"\nDemo: integration '{integration.name}' is connected to the sandbox at "
-            f"{sandbox_url} (simulated Harvest and Xero; state: {sandbox_url}/_sandbox/state)."
+            f"\nDemo: integration '{integration.name}' is connected to the sandbox "
+            f"(simulated Harvest and Xero): {sandbox_url}/_sandbox/"
         )
-        return proc
+        return proc, integration
+
+    def _subscribe_webhooks(self, *, integration, host, port):
+        """Once the web server answers, have the sandbox send its signed Xero webhooks to it."""
+        from syncapp.flows.payments.demo import SandboxWebhookError, sandbox_webhooks_subscribe
+
+        base = f"http://{host}:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{base}/admin/login/", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        try:
+            sandbox_webhooks_subscribe(
+                integration=integration, receiver_url=f"{base}/webhooks/xero/"
+            )
+        except SandboxWebhookError as exc:
+            self.stderr.write(
+                f"Xero webhooks are off for the demo ({exc}); payments arrive by polling."
+            )
 
     def _spawn(self, *, host, port):
         commands = {
