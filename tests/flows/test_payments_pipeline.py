@@ -85,3 +85,45 @@ def test_round_trip_with_a_payment_taken_in_harvest_first(sandbox, synced):
     assert sandbox.state.xero.invoices[xero["InvoiceID"]]["AmountDue"] == 0
     # Nothing was mirrored twice: Harvest's own payment plus the one from Xero.
     assert len(harvest_now["_payments"]) == 2
+
+
+def test_harvest_payments_on_invoices_linked_after_a_poll_still_reach_xero(sandbox):
+    """The reverse poll ran before the invoices reached Xero (its cursor moved on); the
+    payments Harvest already had must still be mirrored once the invoices are linked."""
+    integration = sandbox_integration_create(sandbox)
+    integration.xero_invoice_status = Integration.XeroInvoiceStatus.AUTHORISED
+    integration.harvest_payments_to_xero = True
+    integration.save()
+    for currency in ("USD", "EUR", "GBP"):
+        CurrencyMapping.objects.create(
+            integration=integration,
+            harvest_currency=currency,
+            xero_currency=currency,
+            clearing_account_code="615",
+        )
+    early = flow_run(integration, "payments", sandbox=sandbox)
+    assert early.status == "succeeded", early.error
+    contacts_prelink(state=sandbox.state, integration=integration)
+    assert (
+        flow_run(integration, "invoices", sandbox=sandbox, clock=SimulatedClock()).status
+        == "succeeded"
+    )
+
+    later = flow_run(integration, "payments", sandbox=sandbox)
+    assert later.status == "succeeded", later.error
+    paid_in_harvest = _linked_paid_in_harvest(sandbox, integration)
+    assert paid_in_harvest, "the seed has invoices paid (in part) in Harvest"
+    for harvest, xero_id in paid_in_harvest:
+        xero = sandbox.state.xero.invoices[xero_id]
+        assert xero["AmountDue"] == Decimal(str(harvest["due_amount"])), harvest["number"]
+
+
+def _linked_paid_in_harvest(sandbox, integration):
+    pairs = []
+    for link in SyncLink.objects.filter(
+        integration=integration, kind=SyncKind.INVOICE, state=SyncLink.State.SYNCED
+    ):
+        harvest = sandbox.state.harvest.invoices[int(link.harvest_id)]
+        if harvest["_payments"] and link.xero_id in sandbox.state.xero.invoices:
+            pairs.append((harvest, link.xero_id))
+    return pairs

@@ -37,6 +37,12 @@ from syncapp.providers.xero.idempotency import idempotency_key_derive, idempoten
 from syncapp.services.ledger import payload_hash
 
 CURSOR_HARVEST = "harvest.invoices.payments"
+# Invoice links made (by the invoice flow) since the last reverse run: their Harvest payments
+# predate the Harvest cursor, so they are read explicitly once the invoice is in Xero.
+CURSOR_NEW_LINKS = "harvest.invoices.payments.links"
+# Up to this many newly linked invoices are fetched one by one; more, and one full paged read
+# (2,000 a page) is cheaper.
+NEW_LINKS_FETCH_ONE_BY_ONE = 20
 BATCH = 50
 KIND = SyncKind.PAYMENT
 RETRY_UP_TO = 5
@@ -89,7 +95,15 @@ def reverse_run(ctx: FlowContext) -> None:
     since = _cursor_get(integration, CURSOR_HARVEST)
     invoices = {inv.id: inv for inv in ctx.harvest.iter_invoices(updated_since=since)}
     newest = max((inv.updated_at for inv in invoices.values() if inv.updated_at), default=None)
-    for invoice_id in _unfinished_invoice_ids(integration) - set(invoices):
+    new_link_ids, newest_link = _newly_linked_invoice_ids(
+        integration, since=_cursor_get(integration, CURSOR_NEW_LINKS)
+    )
+    missing_new = new_link_ids - set(invoices)
+    if len(missing_new) > NEW_LINKS_FETCH_ONE_BY_ONE:
+        invoices.update(
+            {inv.id: inv for inv in ctx.harvest.iter_invoices() if inv.id in missing_new}
+        )
+    for invoice_id in (_unfinished_invoice_ids(integration) | missing_new) - set(invoices):
         invoices[invoice_id] = ctx.harvest.get_invoice(invoice_id=invoice_id)
     linked = dict(
         SyncLink.objects.filter(
@@ -127,6 +141,22 @@ def reverse_run(ctx: FlowContext) -> None:
         _items_apply(ctx, items=items[start : start + BATCH])
     if not ctx.dry_run:
         cursor_set(integration, CURSOR_HARVEST, newest)
+        cursor_set(integration, CURSOR_NEW_LINKS, newest_link)
+
+
+def _newly_linked_invoice_ids(integration, *, since):
+    """Harvest ids of invoices synced to Xero since `since`, and the newest sync time seen."""
+    rows = SyncLink.objects.filter(
+        integration=integration,
+        kind=SyncKind.INVOICE,
+        xero_id__isnull=False,
+        synced_at__isnull=False,
+    )
+    if since is not None:
+        rows = rows.filter(synced_at__gt=since)
+    pairs = list(rows.values_list("harvest_id", "synced_at"))
+    newest = max((synced for _, synced in pairs), default=None)
+    return {int(harvest_id) for harvest_id, _ in pairs}, newest
 
 
 def _unfinished_invoice_ids(integration) -> set[int]:
