@@ -1,9 +1,22 @@
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from syncapp.admin.readonly import ReadOnlyAdmin
 from syncapp.models import SyncEvent, SyncRun
+
+RUN_COLUMNS = (
+    ("created", "Created"),
+    ("updated", "Updated"),
+    ("linked", "Linked"),
+    ("skipped", "Unchanged"),
+    ("held", "Waiting"),
+    ("conflicts", "To review"),
+    ("failed", "Failed"),
+    ("xero_calls", "Xero calls"),
+    ("harvest_calls", "Harvest calls"),
+)
+FLOW_LABELS = dict(SyncRun.Flow.choices)
 
 
 @admin.register(SyncRun)
@@ -31,7 +44,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "status",
         "requested_by",
         "progress",
-        "counters",
+        "what_it_did",
         "error",
         "events_link",
         "task_id",
@@ -47,6 +60,27 @@ class SyncRunAdmin(ReadOnlyAdmin):
         if not obj.total:
             return "—"
         return f"{obj.done} / {obj.total}"
+
+    @admin.display(description="What it did")
+    def what_it_did(self, obj):
+        flows = [(name, obj.counters.get(name) or {}) for name in obj.counters.get("flows_run", [])]
+        if not flows:
+            return "—"
+        header = format_html_join("", "<th>{}</th>", ((label,) for _, label in RUN_COLUMNS))
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th>{}</tr>",
+            (
+                (
+                    FLOW_LABELS.get(name, name),
+                    format_html_join(
+                        "", "<td>{}</td>", ((counts.get(key, 0),) for key, _ in RUN_COLUMNS)
+                    ),
+                )
+                for name, counts in flows
+            ),
+        )
+        return format_html("<table><tr><th></th>{}</tr>{}</table>", header, rows)
 
     @admin.display(description="Records")
     def events_link(self, obj):
