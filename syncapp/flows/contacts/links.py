@@ -44,6 +44,15 @@ def contact_links_for_clients(
     }
 
 
+def clients_with_invoices_waiting(*, integration: Integration) -> set[str]:
+    """Harvest clients some held invoice waits for: synced even when inactive in Harvest,
+    since an archived client can still owe money."""
+    ids = SyncLink.objects.filter(
+        integration=integration, kind=SyncKind.INVOICE, state=SyncLink.State.HELD
+    ).values_list("snapshot__harvest__client__id", flat=True)
+    return {str(i) for i in ids if i is not None}
+
+
 def contact_link_for_client(
     *, integration: Integration, harvest_client_id: str | int
 ) -> tuple[str | None, str | None]:

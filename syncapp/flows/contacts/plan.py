@@ -126,7 +126,7 @@ def client_plan(
         return ContactOp(SKIP, client, message="Waiting in contact review.")
     if snapshot.get("force_create"):
         return contact_create_plan(client=client, message="Finance chose to create a new contact.")
-    if not client.is_active:
+    if not client.is_active and not client.invoices_waiting:
         return ContactOp(SKIP, client, message="Inactive in Harvest and never synced: not created.")
     decision = contact_match(client=client, index=index, rules=data.rules, linked=linked)
     if decision.outcome == "none":

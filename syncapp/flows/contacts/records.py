@@ -58,6 +58,8 @@ class HarvestSide:
     is_active: bool = True
     contact_id: int | None = None  # the primary contact person, if any
     updated_at: str = ""
+    # An inactive client still gets a contact when one of its invoices waits for it.
+    invoices_waiting: bool = False
 
     def values(self) -> dict[str, Any]:
         return {

@@ -15,6 +15,7 @@ from mappings.models import ContactMatchRule
 from mappings.models.contacts import FieldOwner
 from syncapp.flows.base import FlowContext
 from syncapp.flows.contacts.apply import ContactsApply, chunks
+from syncapp.flows.contacts.links import clients_with_invoices_waiting
 from syncapp.flows.contacts.matching import MatchRules
 from syncapp.flows.contacts.plan import LedgerView, OpenConflict, PlanInput, contacts_plan
 from syncapp.flows.contacts.records import (
@@ -106,7 +107,9 @@ def contacts_run(ctx: FlowContext) -> None:
         )
     }
     conflicts = conflicts_load(integration=integration)
+    needed = clients_with_invoices_waiting(integration=integration)
     affected = set(clients) | {str(p.client.id) for p in people if p.client}
+    affected |= {h for h in needed if not (ledger.get(h) and ledger[h].xero_id)}
     affected |= {
         h
         for h, link in ledger.items()
@@ -120,7 +123,7 @@ def contacts_run(ctx: FlowContext) -> None:
         h
         for h in affected
         if not (ledger.get(h) and ledger[h].xero_id)
-        and (h not in clients or clients[h].is_active or h in ledger)
+        and (h not in clients or clients[h].is_active or h in ledger or h in needed)
     }
     full_xero = cursors["xero.contacts"] is None or bool(unlinked - set(conflicts))
     read = list(
@@ -156,7 +159,11 @@ def contacts_run(ctx: FlowContext) -> None:
     for person in sorted(people, key=lambda p: p.id):
         if person.client:
             primary.setdefault(str(person.client.id), person)
-    sides = [harvest_side(clients[h], primary.get(h)) for h in sorted(affected) if h in clients]
+    sides = [
+        harvest_side(clients[h], primary.get(h), invoices_waiting=h in needed)
+        for h in sorted(affected)
+        if h in clients
+    ]
     ops = contacts_plan(
         PlanInput(
             clients=sides,
@@ -204,7 +211,7 @@ def conflicts_load(*, integration: Integration) -> dict[str, OpenConflict]:
     return out
 
 
-def harvest_side(client, person) -> HarvestSide:
+def harvest_side(client, person, *, invoices_waiting: bool = False) -> HarvestSide:
     return HarvestSide(
         client_id=str(client.id),
         name=client.name,
@@ -214,6 +221,7 @@ def harvest_side(client, person) -> HarvestSide:
         address=client.address,
         currency=client.currency,
         is_active=client.is_active,
+        invoices_waiting=invoices_waiting,
         contact_id=person.id if person else None,
         updated_at=client.updated_at.isoformat() if client.updated_at else "",
     )
