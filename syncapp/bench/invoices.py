@@ -18,20 +18,22 @@ import time
 import tracemalloc
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import httpx
 from django.db import connection as db_connection
 from django.test.utils import override_settings
-from django.utils import timezone
 
-from syncapp.models import Connection, Integration, SyncKind, SyncLink, SyncRun
+from syncapp.models import Integration, SyncKind, SyncLink, SyncRun
+from syncapp.services.sandbox_rig import (  # noqa: F401 - re-exported for bench invoices_faults
+    SANDBOX_URL,
+    SandboxRig,
+    sandbox_integration_connect,
+    sandbox_rig,
+)
 
 HELP = "Seed N invoices in a fresh in-process sandbox and sync them in one run (simulated clock)."
-SANDBOX_URL = "http://sandbox"
 ELIGIBLE = {"open": ("open", "paid", "closed"), "draft": ("draft", "open", "paid", "closed")}
 
 
@@ -44,57 +46,6 @@ def add_arguments(parser) -> None:
         action="store_true",
         help="also trace hxsync's own memory (not the sandbox's) after each chunk; slower",
     )
-
-
-@dataclass
-class SandboxRig:
-    state: Any
-    clock: Any
-    app: Any
-    transport: httpx.WSGITransport
-    credentials: dict
-
-
-def sandbox_rig(*, seed: int = 0, invoices: int | None = None, validate: bool = False, faults=None):
-    from syncapp.sandbox import SandboxState, SimClock, build_sandbox_app
-    from syncapp.sandbox.core.runner import sandbox_credentials
-    from syncapp.sandbox.seed import seed_sandbox
-
-    state = SandboxState.empty()
-    seed_sandbox(state, seed=seed, invoices=invoices)
-    clock = SimClock()
-    app = build_sandbox_app(state, clock=clock, validate=validate, rate_limits=False, faults=faults)
-    credentials = sandbox_credentials(state=state, base_url=SANDBOX_URL, clock=clock)
-    return SandboxRig(state, clock, app, httpx.WSGITransport(app=app), credentials)
-
-
-def sandbox_integration_connect(rig: SandboxRig, *, name: str) -> Integration:
-    harvest, xero = rig.credentials["harvest"], rig.credentials["xero"]
-    app = xero["oauth_apps"][0]
-    integration = Integration.objects.create(name=name, default_account_code="200")
-    Connection.objects.create(
-        integration=integration,
-        provider=Connection.Provider.HARVEST,
-        auth_method=Connection.AuthMethod.TOKEN,
-        account_id=str(harvest["account_id"]),
-        account_name="Sandbox Harvest",
-        access_token=harvest["personal_access_token"],
-        base_url=SANDBOX_URL,
-    )
-    Connection.objects.create(
-        integration=integration,
-        provider=Connection.Provider.XERO,
-        auth_method=Connection.AuthMethod.OAUTH,
-        account_id=xero["tenant_id"],
-        account_name="Sandbox Xero",
-        access_token=xero["access_token"],
-        refresh_token=xero["refresh_token"] or "",
-        token_expires_at=timezone.now() + timedelta(seconds=int(xero["expires_in"] or 1800)),
-        client_id=app["client_id"],
-        client_secret=app["client_secret"],
-        base_url=SANDBOX_URL,
-    )
-    return integration
 
 
 def governor_reset(rig: SandboxRig) -> None:
