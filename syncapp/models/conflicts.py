@@ -11,7 +11,7 @@ class Conflict(models.Model):
     class Reason(models.TextChoices):
         AMBIGUOUS_MATCH = "ambiguous_match", "Several possible matches"
         WEAK_MATCH = "weak_match", "Only a similar name matched"
-        REVIEW_POLICY = "review_policy", "Match needs review (policy)"
+        REVIEW_POLICY = "review_policy", "Likely match, needs a person to confirm"
         NAME_TAKEN = "name_taken", "Name already used in Xero"
         FIELD_DIVERGED = "field_diverged", "Changed differently on both sides"
 
