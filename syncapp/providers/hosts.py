@@ -72,3 +72,24 @@ def hosts_for(*, base_url: str = "") -> Hosts:
 
 def hosts_for_connection(*, connection) -> Hosts:
     return hosts_for(base_url=getattr(connection, "base_url", "") or "")
+
+
+def hosts_for_identity(*, connection=None, base_url: str = "") -> Hosts:
+    """The hosts for an OAuth exchange: the connection's, or those of a base URL (connecting)."""
+    return (
+        hosts_for_connection(connection=connection) if connection else hosts_for(base_url=base_url)
+    )
+
+
+def oauth_app_credentials(*, provider: str, connection=None) -> tuple[str, str]:
+    """(client id, client secret) of the OAuth app: the connection's own app if it has one,
+    else HARVEST_/XERO_CLIENT_ID and _CLIENT_SECRET from the settings."""
+    from django.conf import settings
+
+    if connection is not None and connection.client_id:
+        return connection.client_id, connection.client_secret
+    prefix = provider.upper()
+    return (
+        getattr(settings, f"{prefix}_CLIENT_ID", "") or "",
+        getattr(settings, f"{prefix}_CLIENT_SECRET", "") or "",
+    )

@@ -19,7 +19,7 @@ from django.conf import settings
 
 from syncapp.crypto import secret_decrypt, secret_encrypt
 from syncapp.models import Connection, Integration
-from syncapp.providers.hosts import hosts_for
+from syncapp.providers.hosts import hosts_for, oauth_app_credentials
 from syncapp.providers.xero.oauth import (
     DEFAULT_SCOPES,
     oauth_state_create,
@@ -50,8 +50,7 @@ class OAuthOutcome:
 
 
 def oauth_app_configured(*, provider: str) -> bool:
-    name = "XERO_CLIENT_ID" if provider == Connection.Provider.XERO else "HARVEST_CLIENT_ID"
-    return bool(getattr(settings, name, ""))
+    return bool(oauth_app_credentials(provider=provider)[0])
 
 
 def _app_credentials(*, provider: str, base_url: str) -> tuple[str, str, bool]:
@@ -60,18 +59,17 @@ def _app_credentials(*, provider: str, base_url: str) -> tuple[str, str, bool]:
     With no app configured and a sandbox base URL, the sandbox's pre-registered app is used
     (PKCE, no secret) so the demo connects without any registration.
     """
-    name = "XERO_CLIENT_ID" if provider == Connection.Provider.XERO else "HARVEST_CLIENT_ID"
-    secret_name = name.replace("_ID", "_SECRET")
-    client_id = getattr(settings, name, "") or ""
+    client_id, client_secret = oauth_app_credentials(provider=provider)
     if client_id:
-        return client_id, getattr(settings, secret_name, "") or "", False
+        return client_id, client_secret, False
     if base_url and provider == Connection.Provider.XERO:
         from syncapp.sandbox.xero.seed import PKCE_CLIENT_ID
 
         return PKCE_CLIENT_ID, "", True
+    name = f"{provider.upper()}_CLIENT_ID"
     raise OAuthFlowError(
-        f"No {provider.title()} app is configured: set {name} and {secret_name} in the "
-        "environment (.env), restart, and try again."
+        f"No {provider.title()} app is configured: set {name} and {provider.upper()}"
+        "_CLIENT_SECRET in the environment (.env), restart, and try again."
     )
 
 

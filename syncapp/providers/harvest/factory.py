@@ -12,25 +12,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from django.conf import settings
 from django.utils import timezone
 
 from syncapp.models import Connection
 from syncapp.providers.harvest.client import HarvestClient
 from syncapp.providers.harvest.oauth import HarvestIdentityClient, HarvestTokenSet
-from syncapp.providers.hosts import hosts_for, hosts_for_connection
+from syncapp.providers.hosts import hosts_for_connection, hosts_for_identity, oauth_app_credentials
 
 # A 14-day token is renewed a day early: a sync started just before expiry must not fail.
 HARVEST_REFRESH_MARGIN = timedelta(days=1)
-
-
-def harvest_app_credentials(*, connection: Connection | None = None) -> tuple[str, str]:
-    if connection is not None and connection.client_id:
-        return connection.client_id, connection.client_secret
-    return (
-        getattr(settings, "HARVEST_CLIENT_ID", "") or "",
-        getattr(settings, "HARVEST_CLIENT_SECRET", "") or "",
-    )
 
 
 def harvest_identity_client(
@@ -40,10 +30,8 @@ def harvest_identity_client(
     transport: httpx.BaseTransport | None = None,
     **options: Any,
 ) -> HarvestIdentityClient:
-    hosts = (
-        hosts_for_connection(connection=connection) if connection else hosts_for(base_url=base_url)
-    )
-    client_id, client_secret = harvest_app_credentials(connection=connection)
+    hosts = hosts_for_identity(connection=connection, base_url=base_url)
+    client_id, client_secret = oauth_app_credentials(provider="harvest", connection=connection)
     return HarvestIdentityClient(
         hosts=hosts,
         client_id=client_id,

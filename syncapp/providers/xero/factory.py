@@ -7,11 +7,10 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from django.conf import settings
 from django.utils import timezone
 
 from syncapp.models import Connection
-from syncapp.providers.hosts import hosts_for_connection
+from syncapp.providers.hosts import hosts_for_connection, hosts_for_identity, oauth_app_credentials
 from syncapp.providers.xero.client import XeroClient
 from syncapp.providers.xero.oauth import XeroIdentityClient
 from syncapp.providers.xero.tokens import (
@@ -23,16 +22,6 @@ from syncapp.providers.xero.tokens import (
 from syncapp.providers.xero.types import TokenSet
 
 
-def xero_app_credentials(*, connection: Connection | None = None) -> tuple[str, str]:
-    """(client id, client secret): the connection's own app if it has one, else settings."""
-    if connection is not None and connection.client_id:
-        return connection.client_id, connection.client_secret
-    return (
-        getattr(settings, "XERO_CLIENT_ID", "") or "",
-        getattr(settings, "XERO_CLIENT_SECRET", "") or "",
-    )
-
-
 def xero_identity_client(
     *,
     connection: Connection | None = None,
@@ -40,12 +29,8 @@ def xero_identity_client(
     transport: httpx.BaseTransport | None = None,
     **options: Any,
 ) -> XeroIdentityClient:
-    from syncapp.providers.hosts import hosts_for
-
-    hosts = (
-        hosts_for_connection(connection=connection) if connection else hosts_for(base_url=base_url)
-    )
-    client_id, client_secret = xero_app_credentials(connection=connection)
+    hosts = hosts_for_identity(connection=connection, base_url=base_url)
+    client_id, client_secret = oauth_app_credentials(provider="xero", connection=connection)
     return XeroIdentityClient(
         hosts=hosts,
         client_id=client_id,
