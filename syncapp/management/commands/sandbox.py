@@ -11,7 +11,6 @@ import logging
 import signal
 import sys
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from hxsync.logging import logs_to_stderr
@@ -62,8 +61,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, action, state, **options):
-        path = state or getattr(settings, "SANDBOX_STATE_PATH", None)
-        store = StateStore(path)
+        # No --state: the store's default (HXSYNC_SANDBOX_STATE, else under HXSYNC_VAR_DIR).
+        store = StateStore(state)
         handler = getattr(self, f"_{action}")
         handler(store=store, **options)
 
