@@ -26,7 +26,7 @@ from django.db import connection as db_connection
 from django.test.utils import override_settings
 
 from syncapp.models import Integration, SyncKind, SyncLink, SyncRun
-from syncapp.services.sandbox_rig import (  # noqa: F401 - re-exported for bench invoices_faults
+from syncapp.demo.sandbox_rig import (  # noqa: F401 - re-exported for bench invoices_faults
     SANDBOX_URL,
     SandboxRig,
     sandbox_integration_connect,

@@ -13,7 +13,7 @@ import sys
 import uuid
 from typing import Any
 
-from syncapp.bench.invoices import (
+from syncapp.demo.bench.invoices import (
     SharedClock,
     contacts_prelink,
     governor_reset,
