@@ -9,7 +9,7 @@ import pytest
 
 from syncapp.models import Integration, SyncRun
 from syncapp.services.runs import sync_run_execute
-from syncapp.services.sandbox_rig import (
+from syncapp.demo.sandbox_rig import (
     SANDBOX_URL,
     SandboxRig,
     sandbox_integration_connect,

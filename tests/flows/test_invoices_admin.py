@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from mappings.models import AccountMapping
-from syncapp.bench.invoices import contacts_prelink
+from syncapp.demo.bench.invoices import contacts_prelink
 from syncapp.models import SyncKind, SyncLink, SyncRun
 from syncapp.providers.clock import SimulatedClock
 from syncapp.services.runs import sync_run_execute

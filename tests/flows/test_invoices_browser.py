@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mappings.models import AccountMapping
-from syncapp.bench.invoices import contacts_prelink
+from syncapp.demo.bench.invoices import contacts_prelink
 from syncapp.models import SyncKind, SyncLink, SyncRun
 from syncapp.providers.clock import SimulatedClock
 from tests.browser.conftest import browser_page  # noqa: F401, F811 - the shared Chromium fixture

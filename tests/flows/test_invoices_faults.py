@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from syncapp.bench.invoices_faults import faults_sync
+from syncapp.demo.bench.invoices_faults import faults_sync
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from mappings.models import TaxMapping
-from syncapp.bench.invoices import contacts_prelink, sandbox_invoices_verify
+from syncapp.demo.bench.invoices import contacts_prelink, sandbox_invoices_verify
 from syncapp.flows.invoices.services import invoices_preflight
 from syncapp.models import Conflict, SyncEvent, SyncKind, SyncLink
 from syncapp.providers.clock import SimulatedClock

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from syncapp.bench.invoices import contacts_prelink, sandbox_invoices_verify
+from syncapp.demo.bench.invoices import contacts_prelink, sandbox_invoices_verify
 from syncapp.models import SyncEvent, SyncKind, SyncLink
 from syncapp.providers.clock import SimulatedClock
 from syncapp.sandbox.core.faults import FaultPlan

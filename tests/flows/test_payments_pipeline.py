@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from mappings.models import CurrencyMapping
-from syncapp.bench.invoices import contacts_prelink
+from syncapp.demo.bench.invoices import contacts_prelink
 from syncapp.models import Integration, SyncKind, SyncLink
 from syncapp.providers.clock import SimulatedClock
 from tests.flows.conftest import flow_run, sandbox_build, sandbox_integration_create

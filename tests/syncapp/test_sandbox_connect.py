@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from syncapp.models import Connection, Integration
-from syncapp.services.sandbox_connect import sandbox_connect
+from syncapp.demo.sandbox_connect import sandbox_connect
 from tests.flows.conftest import SANDBOX_URL, sandbox_build, sandbox_served
 
 pytestmark = pytest.mark.django_db

@@ -1,20 +1,32 @@
-"""`manage.py bench NAME ...`: run a benchmark and print its figures as JSON on the last line."""
+"""`manage.py bench NAME ...`: run a benchmark and print its figures as JSON on the last line.
+
+Benchmarks are the modules of `syncapp.demo.bench`; a module's optional `NAME` is its subcommand
+(so `import`, a Python keyword, can live in `import_rows.py`), else its module name.
+"""
 
 import importlib
 import json
 import pkgutil
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-import syncapp.bench
+import syncapp.demo.bench
 
 
 def benchmark_modules() -> dict:
-    return {
-        info.name: importlib.import_module(f"syncapp.bench.{info.name}")
-        for info in pkgutil.iter_modules(syncapp.bench.__path__)
-        if not info.name.startswith("_")
-    }
+    modules = {}
+    for info in pkgutil.iter_modules(syncapp.demo.bench.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"syncapp.demo.bench.{info.name}")
+        name = getattr(module, "NAME", None) or info.name
+        if name in modules:
+            raise CommandError(
+                f"Two benchmarks are named {name!r}: {modules[name].__name__} and "
+                f"{module.__name__}; give one of them another NAME."
+            )
+        modules[name] = module
+    return modules
 
 
 class Command(BaseCommand):

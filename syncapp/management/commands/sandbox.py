@@ -1,7 +1,7 @@
 """`manage.py sandbox serve|seed|reset|bench|connect`: the Harvest and Xero simulators.
 
 `connect` wires an Integration to the served sandbox through the real connection paths
-(syncapp.services.sandbox_connect) and prints its id alone on the last line.
+(syncapp.demo.sandbox_connect) and prints its id alone on the last line.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class Command(BaseCommand):
 
     def _connect(self, *, url, name, **_):
         from syncapp.services.connection_oauth import OAuthFlowError
-        from syncapp.services.sandbox_connect import DEMO_NAME, SandboxConnectError, sandbox_connect
+        from syncapp.demo.sandbox_connect import DEMO_NAME, SandboxConnectError, sandbox_connect
 
         logs_to_stderr()
         try:

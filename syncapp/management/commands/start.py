@@ -81,7 +81,7 @@ class Command(BaseCommand):
                 break
             except httpx.TransportError:
                 time.sleep(0.5)
-        from syncapp.services.sandbox_connect import sandbox_connect
+        from syncapp.demo.sandbox_connect import sandbox_connect
 
         integration = sandbox_connect(url=sandbox_url)
         self.stdout.write(
@@ -92,7 +92,7 @@ class Command(BaseCommand):
 
     def _subscribe_webhooks(self, *, integration, host, port):
         """Once the web server answers, have the sandbox send its signed Xero webhooks to it."""
-        from syncapp.flows.payments.demo import SandboxWebhookError, sandbox_webhooks_subscribe
+        from syncapp.demo.sandbox_webhooks import SandboxWebhookError, sandbox_webhooks_subscribe
 
         base = f"http://{host}:{port}"
         deadline = time.monotonic() + 60
