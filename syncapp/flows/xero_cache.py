@@ -90,16 +90,16 @@ def _settings(row: XeroOrgCache) -> XeroSettings:
 
 def xero_settings_refresh(*, integration: Integration, xero) -> XeroSettings:
     """Read everything again from Xero (6 calls) and store it."""
-    organisation = xero.organisation_get()
+    organisation = xero.get_organisation()
     row, _ = XeroOrgCache.objects.update_or_create(
         integration=integration,
         defaults={
             "organisation": json_plain(organisation.raw),
-            "actions": {a.name: a.status for a in xero.organisation_actions_list()},
-            "accounts": [json_plain(a.raw) for a in xero.accounts_list()],
-            "tax_rates": [json_plain(t.raw) for t in xero.tax_rates_list()],
+            "actions": {a.name: a.status for a in xero.list_organisation_actions()},
+            "accounts": [json_plain(a.raw) for a in xero.list_accounts()],
+            "tax_rates": [json_plain(t.raw) for t in xero.list_tax_rates()],
             "currencies": [
-                {"Code": c.code, "Description": c.description} for c in xero.currencies_list()
+                {"Code": c.code, "Description": c.description} for c in xero.list_currencies()
             ],
             "tracking": [
                 {
@@ -107,7 +107,7 @@ def xero_settings_refresh(*, integration: Integration, xero) -> XeroSettings:
                     "Status": t.status,
                     "Options": [{"Name": o.name, "Status": o.status} for o in t.options],
                 }
-                for t in xero.tracking_categories_list()
+                for t in xero.list_tracking_categories()
             ],
             "fetched_at": timezone.now(),
         },

@@ -191,12 +191,12 @@ def xero_oauth_finish(
         transport=transport,
     )
     with identity:
-        tokens = identity.code_exchange(
+        tokens = identity.exchange_code(
             code=code, redirect_uri=flow["redirect_uri"], code_verifier=flow["verifier"]
         )
         tenants = [
             t
-            for t in identity.tenants_list(access_token=tokens.access_token)
+            for t in identity.list_tenants(access_token=tokens.access_token)
             if t.tenant_type in ("ORGANISATION", "")
         ]
     if not tenants:
@@ -340,8 +340,8 @@ def harvest_oauth_finish(
         transport=transport,
     )
     with identity:
-        tokens = identity.token_exchange(code=code)
-        accounts = identity.accounts_list(access_token=tokens.access_token).accounts
+        tokens = identity.exchange_code(code=code)
+        accounts = identity.list_accounts(access_token=tokens.access_token).accounts
     if not accounts:
         raise OAuthFlowError(
             "This Harvest user has no Harvest account (only other products). Sign in to "

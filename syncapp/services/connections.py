@@ -265,14 +265,14 @@ def _xero_disconnect_remote(*, connection: Connection, transport) -> list[str]:
                 token = connection_access_token_get(
                     connection_id=connection.pk, refresher=xero_refresher(transport=transport)
                 )
-                identity.tenant_disconnect(
+                identity.disconnect_tenant(
                     access_token=token, connection_id=connection.xero_connection_id
                 )
             except ApiError as exc:
                 warnings.append(f"Xero did not confirm removing the organisation link: {exc}")
             connection.refresh_from_db()
         try:
-            identity.token_revoke(refresh_token=connection.refresh_token)
+            identity.revoke_token(refresh_token=connection.refresh_token)
         except ApiError as exc:
             warnings.append(f"Xero did not confirm revoking the token: {exc}")
     return warnings
@@ -282,7 +282,7 @@ def _xero_organisation_name(*, connection: Connection, transport) -> str:
     from syncapp.providers.xero.factory import xero_client_for_connection
 
     with xero_client_for_connection(connection=connection, transport=transport) as client:
-        return client.organisation_get().name
+        return client.get_organisation().name
 
 
 def _harvest_company_name(

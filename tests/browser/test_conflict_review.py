@@ -104,7 +104,7 @@ def test_finance_user_picks_xeros_value_for_a_double_edit(live_server, browser_p
     sandbox.clock.advance(timedelta(minutes=1))
     with api_clients(integration, sandbox) as (harvest, xero):
         harvest.update_client(client_id=int(link.harvest_id), name=f"{link.label} Group")
-        xero.contacts_update(
+        xero.update_contacts(
             contacts=[{"ContactID": link.xero_id, "Name": f"{link.label} Holdings"}],
             idempotency_key="browser-edit",
         )

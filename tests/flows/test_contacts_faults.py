@@ -39,7 +39,7 @@ def test_crash_after_a_batch_was_written_then_rerun_leaves_no_duplicate(
     sandbox, sandbox_integration, monkeypatch
 ):
     more_clients(sandbox_integration, sandbox, 60)  # 90 creates: two batches (50 + 40)
-    original = XeroClient.contacts_create
+    original = XeroClient.create_contacts
     calls = []
 
     def written_then_crash(self, **kwargs):
@@ -49,14 +49,14 @@ def test_crash_after_a_batch_was_written_then_rerun_leaves_no_duplicate(
             raise RuntimeError("worker killed after Xero applied the batch")
         return result
 
-    monkeypatch.setattr(XeroClient, "contacts_create", written_then_crash)
+    monkeypatch.setattr(XeroClient, "create_contacts", written_then_crash)
     crashed, _ = contacts_run(sandbox_integration, sandbox)
     assert crashed.status == SyncRun.Status.FAILED
     assert calls == [50]
     in_flight = SyncLink.objects.filter(state=SyncLink.State.SENDING, xero_id__isnull=True)
     assert in_flight.count() == 50  # outcome unknown to the ledger, but Xero holds them
 
-    monkeypatch.setattr(XeroClient, "contacts_create", original)
+    monkeypatch.setattr(XeroClient, "create_contacts", original)
     run, _ = contacts_run(sandbox_integration, sandbox)
     counts = summary(run)
     assert counts["linked"] == 50  # found again by their ContactNumber, not created twice
@@ -156,7 +156,7 @@ def test_a_rename_in_xero_that_harvest_refuses_waits_in_review(sandbox, sandbox_
     sandbox.clock.advance(60)
     with api_clients(sandbox_integration, sandbox) as (_, xero):
         # Free in Xero (its look-alike there is "Blue Fin Studios"), taken in Harvest.
-        xero.contacts_update(
+        xero.update_contacts(
             contacts=[{"ContactID": first.xero_id, "Name": "Bluefin Studios"}],
             idempotency_key="rename-onto-harvest-name",
         )

@@ -99,7 +99,7 @@ def test_take_xero_value_for_a_field_changed_on_both_sides(sandbox, synced):
     link = SyncLink.objects.filter(state=SyncLink.State.SYNCED).order_by("harvest_id").first()
     with api_clients(synced, sandbox) as (harvest, xero):
         harvest.update_client(client_id=int(link.harvest_id), name="Harvest Spelling")
-        xero.contacts_update(
+        xero.update_contacts(
             contacts=[{"ContactID": link.xero_id, "Name": "Xero Spelling"}],
             idempotency_key="test-take-xero",
         )
@@ -164,7 +164,7 @@ def test_leave_both_as_they_are_keeps_syncing_the_other_fields(sandbox, synced):
     link = SyncLink.objects.filter(state=SyncLink.State.SYNCED).order_by("harvest_id").first()
     with api_clients(synced, sandbox) as (harvest, xero):
         harvest.update_client(client_id=int(link.harvest_id), name="Harvest Spelling")
-        xero.contacts_update(
+        xero.update_contacts(
             contacts=[{"ContactID": link.xero_id, "Name": "Xero Spelling"}],
             idempotency_key="test-keep",
         )
@@ -179,7 +179,7 @@ def test_leave_both_as_they_are_keeps_syncing_the_other_fields(sandbox, synced):
     assert sandbox.state.xero.contacts[link.xero_id]["Name"] == "Xero Spelling"
     # Later changes still flow: the client is not left out.
     with api_clients(synced, sandbox) as (harvest, _):
-        person = next(p for p in harvest.iter_contacts(client_id=int(link.harvest_id)))
+        person = next(p for p in harvest.list_contacts(client_id=int(link.harvest_id)))
         harvest.update_contact(contact_id=person.id, email="later@example.com")
     sandbox.clock.advance(timedelta(minutes=1))
     assert summary(contacts_run(synced, sandbox)[0])["updated"] == 1
@@ -200,7 +200,7 @@ def test_a_retry_after_finance_freed_the_name_is_not_answered_from_the_old_refus
     assert conflict.reason == Conflict.Reason.NAME_TAKEN
     supplier = next(c for c in sandbox.state.xero.contacts.values() if c["Name"] == "Office Depot")
     with api_clients(synced, sandbox) as (_, xero):
-        xero.contacts_update(
+        xero.update_contacts(
             contacts=[{"ContactID": supplier["ContactID"], "Name": "Office Depot Inc"}],
             idempotency_key="free-the-name",
         )

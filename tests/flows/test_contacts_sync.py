@@ -125,13 +125,13 @@ def test_changes_flow_both_ways_and_a_double_edit_goes_to_review(sandbox, sandbo
     with api_clients(sandbox_integration, sandbox) as (harvest, xero):
         # a: e-mail changed in Harvest; b: contact person changed in Xero;
         # c: name changed on both sides to different values (name is "Ask finance" by default).
-        person = next(p for p in harvest.iter_contacts(client_id=int(a.harvest_id)))
+        person = next(p for p in harvest.list_contacts(client_id=int(a.harvest_id)))
         harvest.update_contact(contact_id=person.id, email="billing@new.example.com")
-        xero.contacts_update(
+        xero.update_contacts(
             contacts=[{"ContactID": b.xero_id, "FirstName": "Zoë"}], idempotency_key="test-edit-b"
         )
         harvest.update_client(client_id=int(c.harvest_id), name="Renamed In Harvest")
-        xero.contacts_update(
+        xero.update_contacts(
             contacts=[{"ContactID": c.xero_id, "Name": "Renamed In Xero"}],
             idempotency_key="test-edit-c",
         )
@@ -193,7 +193,7 @@ def test_manage_py_sync_contacts_prints_the_summary(
 
 def _xero_twin_of_meridian(integration, sandbox):
     with api_clients(integration, sandbox) as (_, xero):
-        result = xero.contacts_create(
+        result = xero.create_contacts(
             contacts=[
                 {"Name": "Meridian Foods Inc", "EmailAddress": "ACCOUNTS@meridian.example.com"}
             ],
@@ -241,9 +241,9 @@ def test_field_owner_decides_a_double_edit(sandbox, sandbox_integration):
     link = SyncLink.objects.filter(state=SyncLink.State.SYNCED).order_by("harvest_id").first()
     sandbox.clock.advance(timedelta(minutes=1))
     with api_clients(sandbox_integration, sandbox) as (harvest, xero):
-        person = next(p for p in harvest.iter_contacts(client_id=int(link.harvest_id)))
+        person = next(p for p in harvest.list_contacts(client_id=int(link.harvest_id)))
         harvest.update_contact(contact_id=person.id, email="from-harvest@example.com")
-        xero.contacts_update(
+        xero.update_contacts(
             contacts=[{"ContactID": link.xero_id, "EmailAddress": "from-xero@example.com"}],
             idempotency_key="test-owner",
         )
@@ -265,7 +265,7 @@ def test_a_second_field_diverging_joins_the_open_conflict(sandbox, sandbox_integ
         sandbox.clock.advance(timedelta(minutes=1))
         with api_clients(sandbox_integration, sandbox) as (harvest, xero):
             harvest_change(harvest)
-            xero.contacts_update(
+            xero.update_contacts(
                 contacts=[{"ContactID": link.xero_id, **xero_change}], idempotency_key=key
             )
         sandbox.clock.advance(timedelta(minutes=1))
@@ -278,7 +278,7 @@ def test_a_second_field_diverging_joins_the_open_conflict(sandbox, sandbox_integ
     )
 
     def new_email(harvest):
-        person = next(p for p in harvest.iter_contacts(client_id=int(link.harvest_id)))
+        person = next(p for p in harvest.list_contacts(client_id=int(link.harvest_id)))
         harvest.update_contact(contact_id=person.id, email="h@example.com")
 
     edit(new_email, {"EmailAddress": "x@example.com"}, "k2")

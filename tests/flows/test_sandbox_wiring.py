@@ -18,7 +18,7 @@ def test_engine_clients_talk_to_the_sandbox(sandbox, sandbox_integration):
             connections=connections, stack=stack, transport=sandbox.transport
         )
         company = harvest.get_company()
-        organisation = xero.organisation_get()
+        organisation = xero.get_organisation()
     assert company.name
     assert organisation.name
     assert (harvest.calls, xero.calls) == (1, 1)

@@ -55,7 +55,7 @@ def test_lists_ask_for_2000_per_page_and_updated_since(harvest, respx_mock):
     route = respx_mock.get(f"{API}/invoices").mock(return_value=_page("invoices", []))
     since = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert (
-        list(harvest.iter_invoices(updated_since=since, state="open", from_date=date(2026, 1, 1)))
+        list(harvest.list_invoices(updated_since=since, state="open", from_date=date(2026, 1, 1)))
         == []
     )
     params = route.calls.last.request.url.params
@@ -67,7 +67,7 @@ def test_lists_ask_for_2000_per_page_and_updated_since(harvest, respx_mock):
 
 def test_naive_updated_since_is_refused(harvest):
     with pytest.raises(ValueError):
-        list(harvest.iter_clients(updated_since=datetime(2026, 1, 1)))
+        list(harvest.list_clients(updated_since=datetime(2026, 1, 1)))
 
 
 def test_cursor_pagination_follows_links_next(harvest, respx_mock):
@@ -82,7 +82,7 @@ def test_cursor_pagination_follows_links_next(harvest, respx_mock):
             f"{API}/clients?cursor=eyJpZCI6Mn0&per_page=2000&ref=next_cursor",
         )
     )
-    assert [c.id for c in harvest.iter_clients()] == [1, 2, 3]
+    assert [c.id for c in harvest.list_clients()] == [1, 2, 3]
     assert first.call_count == 1 and second.call_count == 1
 
 
@@ -100,7 +100,7 @@ def test_page_pagination_follows_links_next(harvest, respx_mock):
             "time_entries", [{"id": 10, "hours": 0.25}], f"{API}/time_entries?page=2&per_page=2000"
         )
     )
-    entries = list(harvest.iter_time_entries())
+    entries = list(harvest.list_time_entries())
     assert [(e.id, e.hours) for e in entries] == [
         (10, Decimal("0.25")),
         (20, Decimal("2")),
@@ -174,7 +174,7 @@ def test_expense_units_may_be_decimal(harvest, respx_mock):
             "expenses", [{"id": 1, "units": 1.0, "total_cost": 12.34, "receipt": None}]
         )
     )
-    (expense,) = harvest.iter_expenses()
+    (expense,) = harvest.list_expenses()
     assert expense.units == Decimal("1.0") and expense.total_cost == Decimal("12.34")
     assert expense.receipt is None
 
@@ -243,7 +243,7 @@ def test_429_waits_retry_after_then_succeeds(harvest, respx_mock, sim_clock):
             _page("tasks", [{"id": 1, "name": "Design"}]),
         ]
     )
-    assert [t.name for t in harvest.iter_tasks()] == ["Design"]
+    assert [t.name for t in harvest.list_tasks()] == ["Design"]
     assert sim_clock.slept >= 11
 
 

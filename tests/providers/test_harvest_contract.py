@@ -16,20 +16,20 @@ SINCE = datetime(2026, 1, 1, 8, 30, tzinfo=UTC)
 
 CALLS = [
     ("get_company", {}),
-    ("iter_clients", {"updated_since": SINCE, "is_active": True}),
+    ("list_clients", {"updated_since": SINCE, "is_active": True}),
     ("get_client", {"client_id": 11}),
-    ("iter_contacts", {"updated_since": SINCE, "client_id": 11}),
-    ("iter_projects", {"updated_since": SINCE, "is_active": False, "client_id": 11}),
+    ("list_contacts", {"updated_since": SINCE, "client_id": 11}),
+    ("list_projects", {"updated_since": SINCE, "is_active": False, "client_id": 11}),
     ("get_project", {"project_id": 12}),
-    ("iter_task_assignments", {"updated_since": SINCE, "is_active": True}),
-    ("iter_task_assignments", {"project_id": 12, "updated_since": SINCE, "is_active": True}),
-    ("iter_user_assignments", {"updated_since": SINCE, "user_id": 3, "is_active": True}),
-    ("iter_user_assignments", {"project_id": 12, "user_id": 3}),
-    ("iter_tasks", {"updated_since": SINCE, "is_active": True}),
-    ("iter_users", {"updated_since": SINCE, "is_active": True}),
+    ("list_task_assignments", {"updated_since": SINCE, "is_active": True}),
+    ("list_task_assignments", {"project_id": 12, "updated_since": SINCE, "is_active": True}),
+    ("list_user_assignments", {"updated_since": SINCE, "user_id": 3, "is_active": True}),
+    ("list_user_assignments", {"project_id": 12, "user_id": 3}),
+    ("list_tasks", {"updated_since": SINCE, "is_active": True}),
+    ("list_users", {"updated_since": SINCE, "is_active": True}),
     ("get_current_user", {}),
     (
-        "iter_time_entries",
+        "list_time_entries",
         {
             "updated_since": SINCE,
             "from_date": date(2026, 1, 1),
@@ -43,7 +43,7 @@ CALLS = [
         },
     ),
     (
-        "iter_expenses",
+        "list_expenses",
         {
             "updated_since": SINCE,
             "from_date": date(2026, 1, 1),
@@ -55,9 +55,9 @@ CALLS = [
         },
     ),
     ("get_expense", {"expense_id": 21}),
-    ("iter_expense_categories", {"updated_since": SINCE, "is_active": True}),
+    ("list_expense_categories", {"updated_since": SINCE, "is_active": True}),
     (
-        "iter_invoices",
+        "list_invoices",
         {
             "updated_since": SINCE,
             "from_date": date(2026, 1, 1),
@@ -68,9 +68,9 @@ CALLS = [
         },
     ),
     ("get_invoice", {"invoice_id": 31}),
-    ("iter_invoice_messages", {"invoice_id": 31, "updated_since": SINCE}),
-    ("iter_invoice_payments", {"invoice_id": 31, "updated_since": SINCE}),
-    ("iter_invoice_item_categories", {"updated_since": SINCE}),
+    ("list_invoice_messages", {"invoice_id": 31, "updated_since": SINCE}),
+    ("list_invoice_payments", {"invoice_id": 31, "updated_since": SINCE}),
+    ("list_invoice_item_categories", {"updated_since": SINCE}),
     (
         "create_client",
         {"name": "Acme Ltd", "is_active": True, "address": "1 Road\nTown", "currency": "EUR"},
@@ -177,7 +177,7 @@ def test_request_matches_harvest_contract(contract_client, method, kwargs):
     if inspect.isgenerator(result):
         result = list(result)
     assert contract_client.sent, "no request was sent"
-    if method.startswith("iter_"):
+    if method.startswith("list_"):
         # the follow-up request built from links.next was checked too
         assert len(contract_client.sent) == 2
         assert "cursor" in contract_client.sent[1].url.params
@@ -187,7 +187,7 @@ def test_every_public_method_is_covered():
     public = {
         name
         for name, member in inspect.getmembers(HarvestClient, inspect.isfunction)
-        if not name.startswith("_") and re.match(r"(get|iter|create|update|delete|download)_", name)
+        if not name.startswith("_") and re.match(r"(get|list|create|update|delete|download)_", name)
     }
     assert public - NOT_IN_SPEC == {method for method, _ in CALLS}
 

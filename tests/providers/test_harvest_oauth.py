@@ -61,7 +61,7 @@ def test_code_exchange_posts_form_and_computes_expiry(identity, respx_mock, capl
         )
     )
     with caplog.at_level(logging.DEBUG):
-        tokens = identity.token_exchange(code="the-code")
+        tokens = identity.exchange_code(code="the-code")
     form = parse_qs(route.calls.last.request.content.decode())
     assert form == {
         "code": ["the-code"],
@@ -83,7 +83,7 @@ def test_rejected_refresh_is_auth_expired_and_not_retried(identity, respx_mock):
         )
     )
     with pytest.raises(errors.AuthExpired) as caught:
-        identity.token_refresh(refresh_token="old")
+        identity.refresh_access_token(refresh_token="old")
     assert caught.value.oauth_error == "invalid_grant"
     assert route.call_count == 1
 
@@ -91,7 +91,7 @@ def test_rejected_refresh_is_auth_expired_and_not_retried(identity, respx_mock):
 def test_code_exchange_is_not_resent_after_a_timeout(identity, respx_mock):
     route = respx_mock.post(f"{ID}/api/v2/oauth2/token").mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(errors.Timeout):
-        identity.token_exchange(code="once")
+        identity.exchange_code(code="once")
     assert route.call_count == 1
 
 
@@ -108,7 +108,7 @@ def test_accounts_keep_only_harvest_products(identity, respx_mock):
             },
         )
     )
-    found = identity.accounts_list(access_token="tok")
+    found = identity.list_accounts(access_token="tok")
     assert [(a.id, a.name) for a in found.accounts] == [("111", "Agency")]
     assert found.user_email == "ada@x.test"
     assert route.calls.last.request.headers["Authorization"] == "Bearer tok"
@@ -142,10 +142,10 @@ def test_full_oauth_flow_against_the_sandbox(sandbox):
         assert answer.status_code == 302
         back = parse_qs(urlsplit(answer.headers["Location"]).query)
         assert back["state"] == ["s1"]
-        tokens = identity.token_exchange(code=back["code"][0])
-        found = identity.accounts_list(access_token=tokens.access_token)
+        tokens = identity.exchange_code(code=back["code"][0])
+        found = identity.list_accounts(access_token=tokens.access_token)
         assert [a.id for a in found.accounts] == [str(creds["account_id"])]
-        refreshed = identity.token_refresh(refresh_token=tokens.refresh_token)
+        refreshed = identity.refresh_access_token(refresh_token=tokens.refresh_token)
         assert refreshed.access_token != tokens.access_token
 
 
@@ -186,7 +186,7 @@ def test_oauth_connection_refreshes_ahead_of_expiry_and_commits_the_new_tokens(s
             answer = browser.post(
                 consent.path, params=parse_qs(consent.query), data={"decision": "allow"}
             )
-        tokens = identity.token_exchange(
+        tokens = identity.exchange_code(
             code=parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
         )
     connection = ConnectionFactory(

@@ -57,20 +57,20 @@ def test_reads_everything_the_account_holds(sandbox):
     hs = app.state.harvest
     with _client(app, clock) as harvest:
         assert harvest.get_company().name
-        assert {c.id for c in harvest.iter_clients()} == set(hs.clients)
-        assert {c.id for c in harvest.iter_contacts()} == set(hs.contacts)
-        assert {p.id for p in harvest.iter_projects()} == set(hs.projects)
-        assert {t.id for t in harvest.iter_tasks()} == set(hs.tasks)
-        assert {u.id for u in harvest.iter_users()} == set(hs.users)
-        assert {a.id for a in harvest.iter_task_assignments()} == set(hs.task_assignments)
-        assert {a.id for a in harvest.iter_user_assignments()} == set(hs.user_assignments)
-        assert {e.id for e in harvest.iter_time_entries()} == set(hs.time_entries)
-        assert {e.id for e in harvest.iter_expenses()} == set(hs.expenses)
-        assert {c.id for c in harvest.iter_expense_categories()} == set(hs.expense_categories)
-        assert {c.id for c in harvest.iter_invoice_item_categories()} == set(
+        assert {c.id for c in harvest.list_clients()} == set(hs.clients)
+        assert {c.id for c in harvest.list_contacts()} == set(hs.contacts)
+        assert {p.id for p in harvest.list_projects()} == set(hs.projects)
+        assert {t.id for t in harvest.list_tasks()} == set(hs.tasks)
+        assert {u.id for u in harvest.list_users()} == set(hs.users)
+        assert {a.id for a in harvest.list_task_assignments()} == set(hs.task_assignments)
+        assert {a.id for a in harvest.list_user_assignments()} == set(hs.user_assignments)
+        assert {e.id for e in harvest.list_time_entries()} == set(hs.time_entries)
+        assert {e.id for e in harvest.list_expenses()} == set(hs.expenses)
+        assert {c.id for c in harvest.list_expense_categories()} == set(hs.expense_categories)
+        assert {c.id for c in harvest.list_invoice_item_categories()} == set(
             hs.invoice_item_categories
         )
-        invoices = list(harvest.iter_invoices())
+        invoices = list(harvest.list_invoices())
         assert {i.id for i in invoices} == set(hs.invoices)
     for invoice in invoices:
         assert isinstance(invoice.amount, Decimal)
@@ -85,17 +85,17 @@ def test_reads_everything_the_account_holds(sandbox):
 def test_small_pages_give_the_same_records_as_one_big_page(sandbox):
     app, clock = sandbox
     with _client(app, clock) as big, _client(app, clock, per_page=3) as small:
-        assert [c.id for c in small.iter_contacts()] == [c.id for c in big.iter_contacts()]
-        assert [e.id for e in small.iter_invoices()] == [e.id for e in big.iter_invoices()]
+        assert [c.id for c in small.list_contacts()] == [c.id for c in big.list_contacts()]
+        assert [e.id for e in small.list_invoices()] == [e.id for e in big.list_invoices()]
         assert small.calls > 3 * big.calls
 
 
 def test_updated_since_returns_only_newer_records(sandbox):
     app, clock = sandbox
     with _client(app, clock) as harvest:
-        everything = list(harvest.iter_clients())
+        everything = list(harvest.list_clients())
         cut = sorted(c.updated_at for c in everything)[len(everything) // 2]
-        newer = list(harvest.iter_clients(updated_since=cut))
+        newer = list(harvest.list_clients(updated_since=cut))
     assert newer and len(newer) < len(everything)
     assert all(c.updated_at >= cut for c in newer)
 
@@ -103,7 +103,7 @@ def test_updated_since_returns_only_newer_records(sandbox):
 def test_payment_settles_the_invoice_without_a_thank_you(sandbox):
     app, clock = sandbox
     with _client(app, clock) as harvest:
-        invoice = next(i for i in harvest.iter_invoices(state="open") if i.due_amount > 0)
+        invoice = next(i for i in harvest.list_invoices(state="open") if i.due_amount > 0)
         payment = harvest.create_invoice_payment(
             invoice_id=invoice.id,
             amount=invoice.due_amount,
@@ -113,8 +113,8 @@ def test_payment_settles_the_invoice_without_a_thank_you(sandbox):
         assert payment.amount == invoice.due_amount
         after = harvest.get_invoice(invoice_id=invoice.id)
         assert after.state == "paid" and after.due_amount == 0
-        assert payment.id in {p.id for p in harvest.iter_invoice_payments(invoice_id=invoice.id)}
-        messages = list(harvest.iter_invoice_messages(invoice_id=invoice.id))
+        assert payment.id in {p.id for p in harvest.list_invoice_payments(invoice_id=invoice.id)}
+        messages = list(harvest.list_invoice_messages(invoice_id=invoice.id))
         assert not any(m.thank_you for m in messages)
         harvest.delete_invoice_payment(invoice_id=invoice.id, payment_id=payment.id)
         assert harvest.get_invoice(invoice_id=invoice.id).state == "open"
@@ -124,7 +124,7 @@ def test_payment_settles_the_invoice_without_a_thank_you(sandbox):
 def test_event_only_message_changes_state(sandbox):
     app, clock = sandbox
     with _client(app, clock) as harvest:
-        draft = next(harvest.iter_invoices(state="draft"))
+        draft = next(harvest.list_invoices(state="draft"))
         message = harvest.create_invoice_event(invoice_id=draft.id, event_type="send")
         assert message.event_type == "send"
         assert harvest.get_invoice(invoice_id=draft.id).state == "open"
@@ -154,7 +154,7 @@ def test_client_and_contact_writes(sandbox):
 def test_receipt_download(sandbox):
     app, clock = sandbox
     with _client(app, clock) as harvest:
-        expense = next(e for e in harvest.iter_expenses() if e.receipt is not None)
+        expense = next(e for e in harvest.list_expenses() if e.receipt is not None)
         receipt = harvest.download_receipt(expense=expense)
     assert receipt.content == app.state.harvest.receipts[expense.id][2]
     assert receipt.file_name == expense.receipt.file_name

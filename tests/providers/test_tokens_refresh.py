@@ -175,6 +175,6 @@ def test_client_for_connection_refreshes_before_calling_xero(respx_mock, sim_clo
         return_value=httpx.Response(200, json={"Organisations": [{"Name": "Demo"}]})
     )
     with xero_client_for_connection(connection=connection, governed=False, clock=sim_clock) as c:
-        assert c.organisation_get().name == "Demo"
+        assert c.get_organisation().name == "Demo"
     assert org.calls.last.request.headers["Authorization"] == f"Bearer {NEW_ACCESS}"
     assert org.calls.last.request.headers["xero-tenant-id"] == connection.account_id

@@ -70,7 +70,7 @@ def test_every_request_names_the_tenant_token_and_hxsync(client, respx_mock):
             200, json={"Organisations": [{"Name": "Demo Company (UK)", "BaseCurrency": "GBP"}]}
         )
     )
-    org = client.organisation_get()
+    org = client.get_organisation()
     assert org.name == "Demo Company (UK)" and org.base_currency == "GBP"
     sent = route.calls.last.request
     assert sent.headers["xero-tenant-id"] == TENANT
@@ -96,7 +96,7 @@ def test_invoice_filters_modified_since_and_paging(client, respx_mock):
 
     route = respx_mock.get(f"{API}/Invoices").mock(side_effect=answer)
     invoices = list(
-        client.invoices_iter(
+        client.list_invoices(
             modified_since=since,
             statuses=["AUTHORISED", "PAID"],
             invoice_numbers=["HV-1", "HV-2"],
@@ -135,7 +135,7 @@ def test_batch_create_sends_key_and_summarize_false_and_types_each_record(client
     route = respx_mock.put(f"{API}/Invoices").mock(
         return_value=httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
     )
-    result = client.invoices_create(
+    result = client.create_invoices(
         invoices=[invoice_body(n) for n in range(3)], idempotency_key=KEY
     )
     sent = route.calls.last.request
@@ -154,17 +154,17 @@ def test_validation_exception_is_per_record_not_a_crash(client, respx_mock):
     respx_mock.put(f"{API}/Invoices").mock(
         return_value=httpx.Response(400, content=body, headers={"Content-Type": "application/json"})
     )
-    result = client.invoices_create(invoices=[invoice_body(1)], idempotency_key=KEY)
+    result = client.create_invoices(invoices=[invoice_body(1)], idempotency_key=KEY)
     assert result.results[0].errors == ("Invoice number must be unique.",)
 
 
 def test_writes_refuse_missing_or_long_keys_and_big_batches(client):
     with pytest.raises(ValueError):
-        client.invoices_create(invoices=[invoice_body(1)], idempotency_key="")
+        client.create_invoices(invoices=[invoice_body(1)], idempotency_key="")
     with pytest.raises(ValueError):
-        client.invoices_create(invoices=[invoice_body(1)], idempotency_key="k" * 129)
+        client.create_invoices(invoices=[invoice_body(1)], idempotency_key="k" * 129)
     with pytest.raises(ValueError):
-        client.invoices_create(invoices=[invoice_body(n) for n in range(51)], idempotency_key=KEY)
+        client.create_invoices(invoices=[invoice_body(n) for n in range(51)], idempotency_key=KEY)
 
 
 def test_429_minute_limit_waits_retry_after_then_succeeds(client, respx_mock, sim_clock):
@@ -182,7 +182,7 @@ def test_429_minute_limit_waits_retry_after_then_succeeds(client, respx_mock, si
         ]
     )
     before = sim_clock.time()
-    assert [c.code for c in client.currencies_list()] == ["GBP"]
+    assert [c.code for c in client.list_currencies()] == ["GBP"]
     assert route.call_count == 2
     assert sim_clock.time() - before >= 7
 
@@ -194,7 +194,7 @@ def test_daily_limit_is_raised_not_slept(client, respx_mock, sim_clock):
         )
     )
     with pytest.raises(RateLimited) as caught:
-        client.currencies_list()
+        client.list_currencies()
     assert caught.value.problem == "day" and caught.value.retry_after == 40000
     assert sim_clock.slept < 60
 
@@ -207,7 +207,7 @@ def test_timeout_on_a_keyed_write_is_resent_with_the_same_key(client, respx_mock
             httpx.Response(200, content=body, headers={"Content-Type": "application/json"}),
         ]
     )
-    result = client.invoices_create(
+    result = client.create_invoices(
         invoices=[invoice_body(n) for n in range(3)], idempotency_key=KEY
     )
     assert len(result) == 3
@@ -218,14 +218,14 @@ def test_timeout_on_a_keyed_write_is_resent_with_the_same_key(client, respx_mock
 def test_5xx_retried_then_raised_typed(client, respx_mock):
     route = respx_mock.get(f"{API}/TaxRates").mock(return_value=httpx.Response(503))
     with pytest.raises(HostUnavailable):
-        client.tax_rates_list()
+        client.list_tax_rates()
     assert route.call_count == 3
 
 
 def test_timeouts_exhausted_raise_timeout(client, respx_mock):
     respx_mock.get(f"{API}/Accounts").mock(side_effect=httpx.ConnectTimeout("no"))
     with pytest.raises(Timeout):
-        client.accounts_list()
+        client.list_accounts()
 
 
 def test_401_refreshes_once_and_retries_with_the_new_token(sim_clock, respx_mock):
@@ -251,7 +251,7 @@ def test_401_refreshes_once_and_retries_with_the_new_token(sim_clock, respx_mock
             httpx.Response(200, json={"Organisations": [{"Name": "Demo"}]}),
         ]
     )
-    assert client.organisation_get().name == "Demo"
+    assert client.get_organisation().name == "Demo"
     assert refreshed == ["old-token"]
     assert route.calls[1].request.headers["Authorization"] == "Bearer new-token"
 
@@ -266,7 +266,7 @@ def test_second_401_is_final(sim_clock, respx_mock):
     )
     route = respx_mock.get(f"{API}/Organisation").mock(return_value=httpx.Response(401))
     with pytest.raises(AuthExpired):
-        client.organisation_get()
+        client.get_organisation()
     assert route.call_count == 2
 
 
@@ -276,9 +276,9 @@ def test_token_never_logged(client, respx_mock, caplog):
         return_value=httpx.Response(200, json={"Organisations": [{"Name": "Demo"}]})
     )
     respx_mock.put(f"{API}/Invoices").mock(return_value=httpx.Response(500))
-    client.organisation_get()
+    client.get_organisation()
     with pytest.raises(HostUnavailable):
-        client.invoices_create(invoices=[invoice_body(1)], idempotency_key=KEY)
+        client.create_invoices(invoices=[invoice_body(1)], idempotency_key=KEY)
     assert caplog.records
     assert TOKEN not in caplog.text
     assert "/api.xro/2.0/Organisation" in caplog.text
@@ -311,16 +311,16 @@ def test_payment_delete_and_history_and_attachment(client, respx_mock):
             },
         )
     )
-    assert client.payment_delete(payment_id=pid, idempotency_key="k1").status == "DELETED"
+    assert client.delete_payment(payment_id=pid, idempotency_key="k1").status == "DELETED"
     assert json.loads(delete.calls.last.request.content) == {"Status": "DELETED"}
-    notes = client.history_add(
+    notes = client.add_history(
         entity="Invoices", entity_id=iid, details="Synced from Harvest", idempotency_key="k2"
     )
     assert notes[0].details == "Synced from Harvest"
     assert json.loads(history.calls.last.request.content) == {
         "HistoryRecords": [{"Details": "Synced from Harvest"}]
     }
-    att = client.attachment_upload(
+    att = client.upload_attachment(
         entity="Invoices",
         entity_id=iid,
         file_name="receipt 1.pdf",
@@ -331,7 +331,7 @@ def test_payment_delete_and_history_and_attachment(client, respx_mock):
     sent = attach.calls.last.request
     assert sent.content == b"%PDF" and sent.headers["Idempotency-Key"] == "k3"
     with pytest.raises(ValueError):
-        client.attachment_upload(
+        client.upload_attachment(
             entity="Payments", entity_id=iid, file_name="a.pdf", content=b"x", idempotency_key="k4"
         )
 
@@ -369,7 +369,7 @@ def test_governor_gets_a_slot_per_request_and_learns_from_xero_headers(sim_clock
             },
         )
     )
-    client.currencies_list()
+    client.list_currencies()
     assert governor.acquired == 1
     status, headers = governor.released[0]
     assert status == 200
@@ -399,14 +399,14 @@ def test_long_id_lists_are_read_in_chunks(client, respx_mock):
     route = respx_mock.get(f"{API}/Invoices").mock(side_effect=answer)
     found = [
         i.invoice_number
-        for i in client.invoices_iter(invoice_numbers=numbers, statuses=["AUTHORISED"])
+        for i in client.list_invoices(invoice_numbers=numbers, statuses=["AUTHORISED"])
     ]
     assert found == numbers
     assert route.call_count == 3
     assert all(c.request.url.params["Statuses"] == "AUTHORISED" for c in route.calls)
     with pytest.raises(ValueError):
         list(
-            client.invoices_iter(
+            client.list_invoices(
                 ids=[str(n) for n in range(101)], contact_ids=[str(n) for n in range(101)]
             )
         )

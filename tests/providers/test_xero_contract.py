@@ -149,15 +149,15 @@ def test_every_xero_request_matches_the_contract(checked, sim_clock):
     client = XeroClient(
         base_url=HOSTS.xero_api, tenant_id=TENANT, token_source=lambda: "token", clock=sim_clock
     )
-    client.organisation_get()
-    client.organisation_actions_list()
-    client.accounts_list(where='Status=="ACTIVE"', modified_since=SINCE)
-    client.tax_rates_list()
-    client.currencies_list()
-    client.currency_add(code="EUR", idempotency_key="hx:cur:EUR")
-    client.tracking_categories_list(include_archived=True)
+    client.get_organisation()
+    client.list_organisation_actions()
+    client.list_accounts(where='Status=="ACTIVE"', modified_since=SINCE)
+    client.list_tax_rates()
+    client.list_currencies()
+    client.create_currency(code="EUR", idempotency_key="hx:cur:EUR")
+    client.list_tracking_categories(include_archived=True)
     list(
-        client.contacts_iter(
+        client.list_contacts(
             modified_since=SINCE,
             ids=[CONTACT],
             include_archived=True,
@@ -165,7 +165,7 @@ def test_every_xero_request_matches_the_contract(checked, sim_clock):
             page_size=100,
         )
     )
-    client.contact_get(contact_id=CONTACT)
+    client.get_contact(contact_id=CONTACT)
     contact = {
         "Name": "Acme Ltd",
         "ContactNumber": "harvest-client-5735776",
@@ -184,13 +184,13 @@ def test_every_xero_request_matches_the_contract(checked, sim_clock):
             }
         ],
     }
-    client.contacts_create(contacts=[contact], idempotency_key="hx:1:client:5735776:aa")
-    client.contacts_update(
+    client.create_contacts(contacts=[contact], idempotency_key="hx:1:client:5735776:aa")
+    client.update_contacts(
         contacts=[{"ContactID": CONTACT, "EmailAddress": "x@acme.test"}],
         idempotency_key="hx:1:client:5735776:bb",
     )
     list(
-        client.invoices_iter(
+        client.list_invoices(
             modified_since=SINCE,
             ids=[UUID],
             invoice_numbers=["HV-1"],
@@ -203,12 +203,12 @@ def test_every_xero_request_matches_the_contract(checked, sim_clock):
             page_size=100,
         )
     )
-    client.invoice_get(invoice_id=UUID)
-    client.invoices_create(invoices=[invoice(1), invoice(2)], idempotency_key="hx:batch:1")
-    client.invoices_update(invoices=[{**invoice(3), "InvoiceID": UUID}], idempotency_key="hx:b:2")
-    list(client.payments_iter(modified_since=SINCE, where='Status=="AUTHORISED"'))
-    client.payment_get(payment_id=UUID)
-    client.payments_create(
+    client.get_invoice(invoice_id=UUID)
+    client.create_invoices(invoices=[invoice(1), invoice(2)], idempotency_key="hx:batch:1")
+    client.update_invoices(invoices=[{**invoice(3), "InvoiceID": UUID}], idempotency_key="hx:b:2")
+    list(client.list_payments(modified_since=SINCE, where='Status=="AUTHORISED"'))
+    client.get_payment(payment_id=UUID)
+    client.create_payments(
         payments=[
             {
                 "Invoice": {"InvoiceID": UUID},
@@ -220,8 +220,8 @@ def test_every_xero_request_matches_the_contract(checked, sim_clock):
         ],
         idempotency_key="hx:1:payment:1:cc",
     )
-    client.payment_delete(payment_id=UUID, idempotency_key="hx:del:1")
-    list(client.credit_notes_iter(modified_since=SINCE))
+    client.delete_payment(payment_id=UUID, idempotency_key="hx:del:1")
+    list(client.list_credit_notes(modified_since=SINCE))
     note = {
         "Type": "ACCRECCREDIT",
         "Contact": {"ContactID": CONTACT},
@@ -237,19 +237,19 @@ def test_every_xero_request_matches_the_contract(checked, sim_clock):
             }
         ],
     }
-    client.credit_notes_create(credit_notes=[note], idempotency_key="hx:cn:1")
-    client.credit_notes_update(
+    client.create_credit_notes(credit_notes=[note], idempotency_key="hx:cn:1")
+    client.update_credit_notes(
         credit_notes=[{**note, "CreditNoteID": UUID}], idempotency_key="hx:cn:2"
     )
-    client.credit_note_allocate(
+    client.allocate_credit_note(
         credit_note_id=UUID,
         allocations=[
             {"Invoice": {"InvoiceID": UUID}, "Amount": Decimal("50.00"), "Date": "2026-11-25"}
         ],
         idempotency_key="hx:alloc:1",
     )
-    list(client.manual_journals_iter(modified_since=SINCE))
-    client.manual_journals_create(
+    list(client.list_manual_journals(modified_since=SINCE))
+    client.create_manual_journals(
         journals=[
             {
                 "Narration": "Harvest costs November 2026",
@@ -263,8 +263,8 @@ def test_every_xero_request_matches_the_contract(checked, sim_clock):
         ],
         idempotency_key="hx:mj:1",
     )
-    list(client.bank_transactions_iter(modified_since=SINCE))
-    client.bank_transactions_create(
+    list(client.list_bank_transactions(modified_since=SINCE))
+    client.create_bank_transactions(
         transactions=[
             {
                 "Type": "SPEND",
@@ -285,7 +285,7 @@ def test_every_xero_request_matches_the_contract(checked, sim_clock):
         idempotency_key="hx:bt:1",
     )
     for entity in ("Invoices", "BankTransactions"):
-        client.attachment_upload(
+        client.upload_attachment(
             entity=entity,
             entity_id=UUID,
             file_name="receipt.pdf",
@@ -293,18 +293,18 @@ def test_every_xero_request_matches_the_contract(checked, sim_clock):
             idempotency_key=f"hx:att:{entity}",
         )
     for entity in ("Invoices", "Contacts", "Payments", "CreditNotes"):
-        client.history_add(
+        client.add_history(
             entity=entity,
             entity_id=UUID,
             details="Synced by hxsync",
             idempotency_key=f"hx:hist:{entity}",
         )
-        client.history_list(entity=entity, entity_id=UUID)
+        client.list_history(entity=entity, entity_id=UUID)
 
     identity = XeroIdentityClient(hosts=HOSTS, client_id="cid", client_secret="cs", clock=sim_clock)
-    identity.tenants_list(access_token="a")
-    identity.tenants_list(access_token="a", auth_event_id="d99ecdfe-391d-43d2-b834-17636ba90e8d")
-    identity.tenant_disconnect(access_token="a", connection_id=UUID)
+    identity.list_tenants(access_token="a")
+    identity.list_tenants(access_token="a", auth_event_id="d99ecdfe-391d-43d2-b834-17636ba90e8d")
+    identity.disconnect_tenant(access_token="a", connection_id=UUID)
 
     api_calls = [c for c in checked if not c[1].startswith("/connect/")]
     broken = [f"{m} {p}: {errs}" for m, p, errs in api_calls if errs]

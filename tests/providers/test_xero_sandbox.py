@@ -69,13 +69,13 @@ def test_connect_read_write_refresh_and_disconnect(sandbox, settings, sim_clock)
     with xero_client_for_connection(
         connection=connection, transport=transport, governed=False, clock=sim_clock
     ) as xero:
-        org = xero.organisation_get()
+        org = xero.get_organisation()
         assert org.name == connection.account_name
-        contacts = list(xero.contacts_iter(page_size=5))
+        contacts = list(xero.list_contacts(page_size=5))
         assert len(contacts) > 5  # more than one page, all of them read
         assert len({c.contact_id for c in contacts}) == len(contacts)
-        revenue = next(a for a in xero.accounts_list() if a.type == "REVENUE" and a.code)
-        tax = next(t for t in xero.tax_rates_list() if t.can_apply_to_revenue)
+        revenue = next(a for a in xero.list_accounts() if a.type == "REVENUE" and a.code)
+        tax = next(t for t in xero.list_tax_rates() if t.can_apply_to_revenue)
         good = {
             "Type": "ACCREC",
             "Contact": {"ContactID": contacts[0].contact_id},
@@ -109,14 +109,14 @@ def test_connect_read_write_refresh_and_disconnect(sandbox, settings, sim_clock)
             for n in (1, 2)
         ]
         batch_key = idempotency_key_for_batch(operation="invoices.put", record_keys=keys)
-        result = xero.invoices_create(invoices=[good, bad], idempotency_key=batch_key)
+        result = xero.create_invoices(invoices=[good, bad], idempotency_key=batch_key)
         assert [r.ok for r in result] == [True, False]
         assert result.results[0].xero_id
         assert result.results[1].errors  # Xero's own words for the bad account code
         # The same key again replays the first answer: no second invoice.
-        again = xero.invoices_create(invoices=[good, bad], idempotency_key=batch_key)
+        again = xero.create_invoices(invoices=[good, bad], idempotency_key=batch_key)
         assert again.results[0].xero_id == result.results[0].xero_id
-        created = list(xero.invoices_iter(invoice_numbers=["HX-E2E-1"]))
+        created = list(xero.list_invoices(invoice_numbers=["HX-E2E-1"]))
         assert len(created) == 1
         assert created[0].sub_total == Decimal("300.00")
 
@@ -129,7 +129,7 @@ def test_connect_read_write_refresh_and_disconnect(sandbox, settings, sim_clock)
     with xero_client_for_connection(
         connection=connection, transport=transport, governed=False, clock=sim_clock
     ) as xero:
-        assert xero.organisation_get().name == connection.account_name
+        assert xero.get_organisation().name == connection.account_name
     connection.refresh_from_db()
     assert connection.refresh_token != old_refresh
     assert connection.token_expires_at > timezone.now() + timedelta(minutes=25)

@@ -143,7 +143,7 @@ class ContactsApply(ConflictQueue):
                 for op in batch
             ],
         )
-        send = self.ctx.xero.contacts_create if creating else self.ctx.xero.contacts_update
+        send = self.ctx.xero.create_contacts if creating else self.ctx.xero.update_contacts
         try:
             result = send(contacts=[op.xero_payload for op in batch], idempotency_key=key)
         except AuthExpired:

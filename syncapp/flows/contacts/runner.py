@@ -91,9 +91,9 @@ def contacts_run(ctx: FlowContext) -> None:
     # Harvest: what changed since the last run.
     clients = {
         str(c.id): c
-        for c in ctx.harvest.iter_clients(updated_since=_since(cursors["harvest.clients"]))
+        for c in ctx.harvest.list_clients(updated_since=_since(cursors["harvest.clients"]))
     }
-    people = list(ctx.harvest.iter_contacts(updated_since=_since(cursors["harvest.contacts"])))
+    people = list(ctx.harvest.list_contacts(updated_since=_since(cursors["harvest.contacts"])))
     people_complete = cursors["harvest.contacts"] is None
     seen["harvest.clients"] = _newest(
         seen["harvest.clients"], *(c.updated_at for c in clients.values())
@@ -127,7 +127,7 @@ def contacts_run(ctx: FlowContext) -> None:
     }
     full_xero = cursors["xero.contacts"] is None or bool(unlinked - set(conflicts))
     read = list(
-        ctx.xero.contacts_iter(
+        ctx.xero.list_contacts(
             modified_since=None if full_xero else _since(cursors["xero.contacts"]),
             include_archived=True,
         )
@@ -141,9 +141,9 @@ def contacts_run(ctx: FlowContext) -> None:
 
     # Fill in what the deltas did not carry.
     if affected - set(clients):
-        clients = {str(c.id): c for c in ctx.harvest.iter_clients()}
+        clients = {str(c.id): c for c in ctx.harvest.list_clients()}
     if affected and not people_complete:
-        people = list(ctx.harvest.iter_contacts())
+        people = list(ctx.harvest.list_contacts())
     missing = sorted(
         {
             ledger[h].xero_id
@@ -152,7 +152,7 @@ def contacts_run(ctx: FlowContext) -> None:
         }
     )
     for ids in chunks(missing):
-        for c in ctx.xero.contacts_iter(ids=ids, include_archived=True):
+        for c in ctx.xero.list_contacts(ids=ids, include_archived=True):
             contacts[c.contact_id] = xero_side_from_contact(c)
 
     primary = {}

@@ -224,10 +224,10 @@ class InvoiceApplier:
     def _call(self, *, kind: str, action: str, payloads: list[dict], key: str):
         if kind == CREDIT:
             method = (
-                self.xero.credit_notes_create if action == CREATE else self.xero.credit_notes_update
+                self.xero.create_credit_notes if action == CREATE else self.xero.update_credit_notes
             )
             return method(credit_notes=payloads, idempotency_key=key)
-        method = self.xero.invoices_create if action == CREATE else self.xero.invoices_update
+        method = self.xero.create_invoices if action == CREATE else self.xero.update_invoices
         return method(invoices=payloads, idempotency_key=key)
 
     def _batch(self, ops: list[Operation], *, action: str, kind: str) -> None:

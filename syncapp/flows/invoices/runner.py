@@ -64,7 +64,7 @@ def _cursor_set(integration, stream: str, value: datetime) -> None:
 def _entries(harvest, invoices_from) -> dict[str, list[EntryFact]]:
     """Billed time entries by invoice id, for lines whose task decides their account."""
     by_invoice: dict[str, list[EntryFact]] = {}
-    for entry in harvest.iter_time_entries(is_billed=True, from_date=invoices_from):
+    for entry in harvest.list_time_entries(is_billed=True, from_date=invoices_from):
         if entry.invoice is None or entry.task is None or entry.project is None:
             continue
         by_invoice.setdefault(str(entry.invoice.id), []).append(
@@ -154,7 +154,7 @@ class InvoiceRun:
             and op.doc.payload.get("CurrencyCode") not in self.policy.currency_codes
         }
         for code in sorted(c for c in missing if c):
-            self.flow.xero.currency_add(
+            self.flow.xero.create_currency(
                 code=code, idempotency_key=f"hx:{self.integration.pk}:currency:{code}"
             )
             xero_settings_note_currency(integration=self.integration, code=code)
@@ -214,7 +214,7 @@ def invoices_run(flow: FlowContext) -> None:
         for link in invoice_links_unsettled(integration=integration)
         if (link.snapshot or {}).get("harvest")
     }
-    run.read(flow.harvest.iter_invoices(updated_since=None if full else since - CURSOR_OVERLAP))
+    run.read(flow.harvest.list_invoices(updated_since=None if full else since - CURSOR_OVERLAP))
     again = [HarvestInvoice.from_api(raw) for key, raw in leftovers.items() if key not in run.seen]
     if again and not run.stopped:
         run.read(again)

@@ -34,7 +34,7 @@ def documents_find(*, xero, operations: list[Operation], integration) -> dict[st
     numbered = integration.numbering_policy != "xero"
     if invoices and numbered:
         by_number = {op.doc.payload["InvoiceNumber"].lower(): op for op in invoices}
-        for invoice in xero.invoices_iter(invoice_numbers=sorted(by_number)):
+        for invoice in xero.list_invoices(invoice_numbers=sorted(by_number)):
             op = by_number.get(invoice.invoice_number.lower())
             if op is not None and _ours(op, invoice.raw):
                 found[op.harvest_id] = invoice.invoice_id
@@ -43,7 +43,7 @@ def documents_find(*, xero, operations: list[Operation], integration) -> dict[st
         refs = sorted(r for r in by_reference if r)
         for start in range(0, len(refs), CHUNK):
             where = " OR ".join(f"Reference=={_quote(r)}" for r in refs[start : start + CHUNK])
-            for invoice in xero.invoices_iter(where=where):
+            for invoice in xero.list_invoices(where=where):
                 op = by_reference.get(invoice.reference.lower())
                 if op is not None and _ours(op, invoice.raw):
                     found[op.harvest_id] = invoice.invoice_id
@@ -53,7 +53,7 @@ def documents_find(*, xero, operations: list[Operation], integration) -> dict[st
         keys = sorted(k for k in by_key if k)
         for start in range(0, len(keys), CHUNK):
             where = " OR ".join(f"{field}=={_quote(k)}" for k in keys[start : start + CHUNK])
-            for note in xero.credit_notes_iter(where=where):
+            for note in xero.list_credit_notes(where=where):
                 op = by_key.get((note.raw.get(field) or "").lower())
                 if op is not None and _ours(op, note.raw):
                     found[op.harvest_id] = note.credit_note_id
@@ -71,7 +71,7 @@ def numbers_taken(*, xero, operations: list[Operation]) -> dict[str, tuple[bool,
     taken: dict[str, tuple[bool, str]] = {}
     if not by_number:
         return taken
-    for invoice in xero.invoices_iter(invoice_numbers=sorted(by_number)):
+    for invoice in xero.list_invoices(invoice_numbers=sorted(by_number)):
         op = by_number.get(invoice.invoice_number.lower())
         if op is None or invoice.status in GONE:
             continue

@@ -98,7 +98,7 @@ def invoices_preflight(
             settings = xero_settings_get(integration=integration, xero=xero, refresh=refresh)
             if read_invoices:
                 states = TRIGGER_STATES.get(integration.invoice_trigger, TRIGGER_STATES["open"])
-                invoices = [i for i in harvest.iter_invoices() if i.state in states]
+                invoices = [i for i in harvest.list_invoices() if i.state in states]
                 links = invoice_links_load(
                     integration=integration, harvest_ids=[i.id for i in invoices]
                 )
@@ -110,7 +110,7 @@ def invoices_preflight(
                 if integration.numbering_policy != "xero" and pending:
                     prefix = integration.invoice_number_prefix
                     numbers = [f"{prefix}{p.number}" for p in pending]
-                    for found in xero.invoices_iter(invoice_numbers=numbers, summary_only=True):
+                    for found in xero.list_invoices(invoice_numbers=numbers, summary_only=True):
                         taken[found.invoice_number.lower()] = (
                             f"a {found.status.lower()} invoice ({found.currency_code} {found.total})"
                         )

@@ -93,7 +93,7 @@ def reverse_run(ctx: FlowContext) -> None:
 
     integration = ctx.integration
     since = _cursor_get(integration, CURSOR_HARVEST)
-    invoices = {inv.id: inv for inv in ctx.harvest.iter_invoices(updated_since=since)}
+    invoices = {inv.id: inv for inv in ctx.harvest.list_invoices(updated_since=since)}
     newest = max((inv.updated_at for inv in invoices.values() if inv.updated_at), default=None)
     new_link_ids, newest_link = _newly_linked_invoice_ids(
         integration, since=_cursor_get(integration, CURSOR_NEW_LINKS)
@@ -101,7 +101,7 @@ def reverse_run(ctx: FlowContext) -> None:
     missing_new = new_link_ids - set(invoices)
     if len(missing_new) > NEW_LINKS_FETCH_ONE_BY_ONE:
         invoices.update(
-            {inv.id: inv for inv in ctx.harvest.iter_invoices() if inv.id in missing_new}
+            {inv.id: inv for inv in ctx.harvest.list_invoices() if inv.id in missing_new}
         )
     for invoice_id in (_unfinished_invoice_ids(integration) | missing_new) - set(invoices):
         invoices[invoice_id] = ctx.harvest.get_invoice(invoice_id=invoice_id)
@@ -119,7 +119,7 @@ def reverse_run(ctx: FlowContext) -> None:
         for inv in invoices.values()
         if str(inv.id) in linked and (inv.amount - inv.due_amount > 0 or ours.get(inv.id))
     ]
-    listed = {inv.id: list(ctx.harvest.iter_invoice_payments(invoice_id=inv.id)) for inv in wanted}
+    listed = {inv.id: list(ctx.harvest.list_invoice_payments(invoice_id=inv.id)) for inv in wanted}
     known = reverse_links_load(
         integration=integration,
         harvest_payment_ids=[p.id for payments in listed.values() for p in payments],
@@ -330,7 +330,7 @@ def _items_apply(ctx: FlowContext, *, items: list[ReverseItem]) -> None:
     results = {}
     if creates:
         keys = [links[str(i.harvest_payment_id)].idempotency_key for i in creates]
-        batch = ctx.xero.payments_create(
+        batch = ctx.xero.create_payments(
             payments=[i.element() for i in creates],
             idempotency_key=idempotency_key_for_batch(
                 operation="payments-create", record_keys=keys
@@ -373,7 +373,7 @@ def _item_outcome(ctx: FlowContext, *, item: ReverseItem, link: SyncLink, result
         return SyncLink.State.SYNCED, "", "Found in Xero (written by an earlier run)."
     if item.action == "delete":
         try:
-            ctx.xero.payment_delete(
+            ctx.xero.delete_payment(
                 payment_id=item.xero_payment_id, idempotency_key=f"{link.idempotency_key}:delete"
             )
         except (AuthExpired, Forbidden, RateLimited):

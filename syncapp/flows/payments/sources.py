@@ -53,10 +53,10 @@ def xero_invoices_by_ids(*, xero, invoice_ids: Iterable[str]) -> list[XeroInvoic
     views: list[XeroInvoiceView] = []
     for start in range(0, len(ids), IDS_PER_CALL):
         chunk = ids[start : start + IDS_PER_CALL]
-        for invoice in xero.invoices_iter(ids=chunk):
+        for invoice in xero.list_invoices(ids=chunk):
             raw = invoice.raw
             if "Payments" not in raw:
-                raw = xero.invoice_get(invoice_id=invoice.invoice_id).raw
+                raw = xero.get_invoice(invoice_id=invoice.invoice_id).raw
             if raw.get("Type") == "ACCREC":
                 views.append(xero_invoice_view(raw))
     return views
@@ -67,12 +67,12 @@ def xero_invoices_changed(
 ) -> tuple[list[XeroInvoiceView], datetime | None]:
     """Sales invoices modified since the cursor, and the newest UpdatedDateUTC seen."""
     views, newest = [], None
-    for invoice in xero.invoices_iter(modified_since=since, where='Type=="ACCREC"'):
+    for invoice in xero.list_invoices(modified_since=since, where='Type=="ACCREC"'):
         if invoice.updated and (newest is None or invoice.updated > newest):
             newest = invoice.updated
         raw = invoice.raw
         if "Payments" not in raw:
-            raw = xero.invoice_get(invoice_id=invoice.invoice_id).raw
+            raw = xero.get_invoice(invoice_id=invoice.invoice_id).raw
         views.append(xero_invoice_view(raw))
     return views, newest
 
@@ -80,7 +80,7 @@ def xero_invoices_changed(
 def xero_payments_changed(*, xero, since: datetime | None) -> tuple[set[str], datetime | None]:
     """Invoice ids of payments created, changed or deleted since the cursor."""
     invoice_ids, newest = set(), None
-    for payment in xero.payments_iter(modified_since=since):
+    for payment in xero.list_payments(modified_since=since):
         if payment.updated and (newest is None or payment.updated > newest):
             newest = payment.updated
         if payment.invoice_id:
@@ -129,7 +129,7 @@ def harvest_targets_resolve(
         ).values_list("harvest_id", flat=True)
     )
     by_number: dict[str, list] = {}
-    for invoice in harvest.iter_invoices():
+    for invoice in harvest.list_invoices():
         if str(invoice.id) not in taken:
             by_number.setdefault(invoice.number.strip().lower(), []).append(invoice)
     prefix = (integration.invoice_number_prefix or "").strip().lower()
@@ -172,7 +172,7 @@ def harvest_invoices_load(*, harvest, invoice_ids: Iterable[int]) -> dict[int, H
                 continue
         return found
     wanted = set(ids)
-    for invoice in harvest.iter_invoices():
+    for invoice in harvest.list_invoices():
         if invoice.id in wanted:
             found[invoice.id] = harvest_invoice_view(invoice)
     return found
@@ -192,5 +192,5 @@ def harvest_invoice_view(invoice) -> HarvestInvoiceView:
 def harvest_payments_load(*, harvest, invoice_id: int) -> list[HarvestPaymentView]:
     return [
         HarvestPaymentView(payment_id=p.id, amount=p.amount, notes=p.notes)
-        for p in harvest.iter_invoice_payments(invoice_id=invoice_id)
+        for p in harvest.list_invoice_payments(invoice_id=invoice_id)
     ]

@@ -103,7 +103,7 @@ class HarvestClient(HarvestWritesMixin, ProviderClient):
     def get_company(self) -> HarvestCompany:
         return self._get("/company", HarvestCompany.from_api)
 
-    def iter_clients(
+    def list_clients(
         self, *, updated_since: datetime | None = None, is_active: bool | None = None
     ) -> Iterator[HarvestClientRecord]:
         return self._list(
@@ -117,7 +117,7 @@ class HarvestClient(HarvestWritesMixin, ProviderClient):
     def get_client(self, *, client_id: int) -> HarvestClientRecord:
         return self._get(f"/clients/{int(client_id)}", HarvestClientRecord.from_api)
 
-    def iter_contacts(
+    def list_contacts(
         self, *, updated_since: datetime | None = None, client_id: int | None = None
     ) -> Iterator[HarvestContact]:
         return self._list(
@@ -128,7 +128,7 @@ class HarvestClient(HarvestWritesMixin, ProviderClient):
             client_id=client_id,
         )
 
-    def iter_projects(
+    def list_projects(
         self,
         *,
         updated_since: datetime | None = None,
@@ -147,7 +147,7 @@ class HarvestClient(HarvestWritesMixin, ProviderClient):
     def get_project(self, *, project_id: int) -> HarvestProject:
         return self._get(f"/projects/{int(project_id)}", HarvestProject.from_api)
 
-    def iter_task_assignments(
+    def list_task_assignments(
         self,
         *,
         project_id: int | None = None,
@@ -165,7 +165,7 @@ class HarvestClient(HarvestWritesMixin, ProviderClient):
             is_active=is_active,
         )
 
-    def iter_user_assignments(
+    def list_user_assignments(
         self,
         *,
         project_id: int | None = None,
@@ -185,7 +185,7 @@ class HarvestClient(HarvestWritesMixin, ProviderClient):
             user_id=user_id,
         )
 
-    def iter_tasks(
+    def list_tasks(
         self, *, updated_since: datetime | None = None, is_active: bool | None = None
     ) -> Iterator[HarvestTask]:
         return self._list(
@@ -196,7 +196,7 @@ class HarvestClient(HarvestWritesMixin, ProviderClient):
             is_active=is_active,
         )
 
-    def iter_users(
+    def list_users(
         self, *, updated_since: datetime | None = None, is_active: bool | None = None
     ) -> Iterator[HarvestUser]:
         return self._list(
@@ -210,7 +210,7 @@ class HarvestClient(HarvestWritesMixin, ProviderClient):
     def get_current_user(self) -> HarvestUser:
         return self._get("/users/me", HarvestUser.from_api)
 
-    def iter_time_entries(
+    def list_time_entries(
         self,
         *,
         updated_since: datetime | None = None,
@@ -238,7 +238,7 @@ class HarvestClient(HarvestWritesMixin, ProviderClient):
             is_running=is_running,
         )
 
-    def iter_expenses(
+    def list_expenses(
         self,
         *,
         updated_since: datetime | None = None,
@@ -288,7 +288,7 @@ class HarvestClient(HarvestWritesMixin, ProviderClient):
             file_name=expense.receipt.file_name,
         )
 
-    def iter_expense_categories(
+    def list_expense_categories(
         self, *, updated_since: datetime | None = None, is_active: bool | None = None
     ) -> Iterator[HarvestExpenseCategory]:
         return self._list(
@@ -299,7 +299,7 @@ class HarvestClient(HarvestWritesMixin, ProviderClient):
             is_active=is_active,
         )
 
-    def iter_invoices(
+    def list_invoices(
         self,
         *,
         updated_since: datetime | None = None,
@@ -324,7 +324,7 @@ class HarvestClient(HarvestWritesMixin, ProviderClient):
     def get_invoice(self, *, invoice_id: int) -> HarvestInvoice:
         return self._get(f"/invoices/{int(invoice_id)}", HarvestInvoice.from_api)
 
-    def iter_invoice_messages(
+    def list_invoice_messages(
         self, *, invoice_id: int, updated_since: datetime | None = None
     ) -> Iterator[HarvestInvoiceMessage]:
         return self._list(
@@ -334,7 +334,7 @@ class HarvestClient(HarvestWritesMixin, ProviderClient):
             updated_since=updated_since,
         )
 
-    def iter_invoice_payments(
+    def list_invoice_payments(
         self, *, invoice_id: int, updated_since: datetime | None = None
     ) -> Iterator[HarvestInvoicePayment]:
         return self._list(
@@ -344,7 +344,7 @@ class HarvestClient(HarvestWritesMixin, ProviderClient):
             updated_since=updated_since,
         )
 
-    def iter_invoice_item_categories(
+    def list_invoice_item_categories(
         self, *, updated_since: datetime | None = None
     ) -> Iterator[HarvestInvoiceItemCategory]:
         return self._list(

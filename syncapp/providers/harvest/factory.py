@@ -52,7 +52,7 @@ def harvest_refresher(
         with harvest_identity_client(
             connection=connection, transport=transport, now=now
         ) as identity:
-            return identity.token_refresh(refresh_token=refresh_token)
+            return identity.refresh_access_token(refresh_token=refresh_token)
 
     return refresh
 

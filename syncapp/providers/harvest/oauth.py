@@ -97,14 +97,14 @@ class HarvestIdentityClient(ProviderClient):
             scopes=tuple(str(body.get("scope") or "").split()),
         )
 
-    def token_exchange(self, *, code: str) -> HarvestTokenSet:
+    def exchange_code(self, *, code: str) -> HarvestTokenSet:
         """Exchange the authorization code. Never retried after a timeout: a code works once."""
         return self._token({"code": code, "grant_type": "authorization_code"})
 
-    def token_refresh(self, *, refresh_token: str) -> HarvestTokenSet:
+    def refresh_access_token(self, *, refresh_token: str) -> HarvestTokenSet:
         return self._token({"refresh_token": refresh_token, "grant_type": "refresh_token"})
 
-    def accounts_list(self, *, access_token: str) -> HarvestIdentity:
+    def list_accounts(self, *, access_token: str) -> HarvestIdentity:
         """The Harvest accounts this token reaches (other products left out)."""
         body = self._request_json(
             "GET",

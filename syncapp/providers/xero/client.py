@@ -33,20 +33,20 @@ class XeroClient(TransactionsMixin, XeroHttp):
 
     # --- organisation and settings -------------------------------------------------------------
 
-    def organisation_get(self) -> Organisation:
+    def get_organisation(self) -> Organisation:
         items = self._list("/Organisation", "Organisations")
         if not items:
             raise UnexpectedResponse("Xero returned no organisation", provider=self.provider)
         return Organisation.from_api(items[0])
 
-    def organisation_actions_list(self) -> list[OrganisationAction]:
+    def list_organisation_actions(self) -> list[OrganisationAction]:
         body = self._get("/Organisation/Actions")
         actions = (body or {}).get("Actions") or []
         return [
             OrganisationAction(name=a.get("Name", ""), status=a.get("Status", "")) for a in actions
         ]
 
-    def accounts_list(
+    def list_accounts(
         self, *, where: str | None = None, modified_since: datetime | None = None
     ) -> list[Account]:
         items = self._list(
@@ -54,16 +54,16 @@ class XeroClient(TransactionsMixin, XeroHttp):
         )
         return [Account.from_api(i) for i in items]
 
-    def tax_rates_list(self, *, where: str | None = None) -> list[TaxRate]:
+    def list_tax_rates(self, *, where: str | None = None) -> list[TaxRate]:
         return [
             TaxRate.from_api(i)
             for i in self._list("/TaxRates", "TaxRates", params={"where": where})
         ]
 
-    def currencies_list(self) -> list[Currency]:
+    def list_currencies(self) -> list[Currency]:
         return [Currency.from_api(i) for i in self._list("/Currencies", "Currencies")]
 
-    def currency_add(self, *, code: str, idempotency_key: str) -> Currency:
+    def create_currency(self, *, code: str, idempotency_key: str) -> Currency:
         """Enable a currency in the organisation (needs a plan with multi-currency)."""
         body = self._write(
             "PUT", "/Currencies", body={"Code": code}, idempotency_key=idempotency_key
@@ -71,14 +71,14 @@ class XeroClient(TransactionsMixin, XeroHttp):
         items = self._items_of(body, items_key="Currencies", url="/Currencies")
         return Currency.from_api(items[0])
 
-    def tracking_categories_list(self, *, include_archived: bool = False) -> list[TrackingCategory]:
+    def list_tracking_categories(self, *, include_archived: bool = False) -> list[TrackingCategory]:
         params = {"includeArchived": "true"} if include_archived else None
         items = self._list("/TrackingCategories", "TrackingCategories", params=params)
         return [TrackingCategory.from_api(i) for i in items]
 
     # --- contacts ------------------------------------------------------------------------------
 
-    def contacts_iter(
+    def list_contacts(
         self,
         *,
         modified_since: datetime | None = None,
@@ -103,16 +103,16 @@ class XeroClient(TransactionsMixin, XeroHttp):
             ):
                 yield Contact.from_api(item)
 
-    def contact_get(self, *, contact_id: str) -> Contact:
+    def get_contact(self, *, contact_id: str) -> Contact:
         items = self._list(f"/Contacts/{quote(contact_id)}", "Contacts")
         return Contact.from_api(items[0])
 
-    def contacts_create(self, *, contacts: Sequence[Mapping], idempotency_key: str) -> BatchResult:
+    def create_contacts(self, *, contacts: Sequence[Mapping], idempotency_key: str) -> BatchResult:
         return self._batch(
             "PUT", "/Contacts", "Contacts", "ContactID", contacts, idempotency_key=idempotency_key
         )
 
-    def contacts_update(self, *, contacts: Sequence[Mapping], idempotency_key: str) -> BatchResult:
+    def update_contacts(self, *, contacts: Sequence[Mapping], idempotency_key: str) -> BatchResult:
         """POST: elements with a ContactID update that contact (send Name only if it changed)."""
         return self._batch(
             "POST", "/Contacts", "Contacts", "ContactID", contacts, idempotency_key=idempotency_key
@@ -120,7 +120,7 @@ class XeroClient(TransactionsMixin, XeroHttp):
 
     # --- invoices ------------------------------------------------------------------------------
 
-    def invoices_iter(
+    def list_invoices(
         self,
         *,
         modified_since: datetime | None = None,
@@ -152,15 +152,15 @@ class XeroClient(TransactionsMixin, XeroHttp):
             ):
                 yield Invoice.from_api(item)
 
-    def invoice_get(self, *, invoice_id: str) -> Invoice:
+    def get_invoice(self, *, invoice_id: str) -> Invoice:
         return Invoice.from_api(self._list(f"/Invoices/{quote(invoice_id)}", "Invoices")[0])
 
-    def invoices_create(self, *, invoices: Sequence[Mapping], idempotency_key: str) -> BatchResult:
+    def create_invoices(self, *, invoices: Sequence[Mapping], idempotency_key: str) -> BatchResult:
         return self._batch(
             "PUT", "/Invoices", "Invoices", "InvoiceID", invoices, idempotency_key=idempotency_key
         )
 
-    def invoices_update(self, *, invoices: Sequence[Mapping], idempotency_key: str) -> BatchResult:
+    def update_invoices(self, *, invoices: Sequence[Mapping], idempotency_key: str) -> BatchResult:
         """POST /Invoices: update (by InvoiceID) or create, up to 50 per call."""
         return self._batch(
             "POST", "/Invoices", "Invoices", "InvoiceID", invoices, idempotency_key=idempotency_key

@@ -45,7 +45,7 @@ def xero_refresher(*, transport: httpx.BaseTransport | None = None) -> Refresher
 
     def refresh(*, connection: Connection, refresh_token: str) -> TokenSet:
         with xero_identity_client(connection=connection, transport=transport) as identity:
-            return identity.token_refresh(refresh_token=refresh_token)
+            return identity.refresh_access_token(refresh_token=refresh_token)
 
     return refresh
 

@@ -131,7 +131,7 @@ class XeroIdentityClient(ProviderClient):
             raise UnexpectedResponse("token endpoint answered without JSON", provider="xero")
         return token_set_from_response(data=body, now=self._now())
 
-    def code_exchange(self, *, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
+    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
         """A code works once, so the exchange is never retried after it may have been used."""
         form = {
             "grant_type": "authorization_code",
@@ -141,11 +141,11 @@ class XeroIdentityClient(ProviderClient):
         }
         return self._token_call(form, retry=NO_RETRY)
 
-    def token_refresh(self, *, refresh_token: str) -> TokenSet:
+    def refresh_access_token(self, *, refresh_token: str) -> TokenSet:
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
         return self._token_call(form, retry=REFRESH_RETRY)
 
-    def token_revoke(self, *, refresh_token: str) -> None:
+    def revoke_token(self, *, refresh_token: str) -> None:
         """Revoking the refresh token also ends its access tokens."""
         form = {"token": refresh_token}
         headers = self._client_auth(form)
@@ -159,7 +159,7 @@ class XeroIdentityClient(ProviderClient):
             idempotent=True,
         )
 
-    def tenants_list(self, *, access_token: str, auth_event_id: str = "") -> list[XeroTenant]:
+    def list_tenants(self, *, access_token: str, auth_event_id: str = "") -> list[XeroTenant]:
         params = {"authEventId": auth_event_id} if auth_event_id else None
         body = self._request_json(
             "GET",
@@ -173,7 +173,7 @@ class XeroIdentityClient(ProviderClient):
             raise UnexpectedResponse("GET /connections did not answer a list", provider="xero")
         return [XeroTenant.from_api(item) for item in body]
 
-    def tenant_disconnect(self, *, access_token: str, connection_id: str) -> None:
+    def disconnect_tenant(self, *, access_token: str, connection_id: str) -> None:
         self._request(
             "DELETE",
             f"{self.hosts.xero_connections}/{connection_id}",

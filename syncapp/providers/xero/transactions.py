@@ -32,7 +32,7 @@ class TransactionsMixin:
 
     # --- payments and credit notes -------------------------------------------------------------
 
-    def payments_iter(
+    def list_payments(
         self,
         *,
         modified_since: datetime | None = None,
@@ -48,15 +48,15 @@ class TransactionsMixin:
         ):
             yield Payment.from_api(item)
 
-    def payment_get(self, *, payment_id: str) -> Payment:
+    def get_payment(self, *, payment_id: str) -> Payment:
         return Payment.from_api(self._list(f"/Payments/{quote(payment_id)}", "Payments")[0])
 
-    def payments_create(self, *, payments: Sequence[Mapping], idempotency_key: str) -> BatchResult:
+    def create_payments(self, *, payments: Sequence[Mapping], idempotency_key: str) -> BatchResult:
         return self._batch(
             "PUT", "/Payments", "Payments", "PaymentID", payments, idempotency_key=idempotency_key
         )
 
-    def payment_delete(self, *, payment_id: str, idempotency_key: str) -> Payment:
+    def delete_payment(self, *, payment_id: str, idempotency_key: str) -> Payment:
         """Xero deletes a payment by POSTing Status DELETED to it (there is no DELETE verb)."""
         path = f"/Payments/{quote(payment_id)}"
         body = self._write(
@@ -64,7 +64,7 @@ class TransactionsMixin:
         )
         return Payment.from_api(self._items_of(body, items_key="Payments", url=path)[0])
 
-    def credit_notes_iter(
+    def list_credit_notes(
         self,
         *,
         modified_since: datetime | None = None,
@@ -80,7 +80,7 @@ class TransactionsMixin:
         ):
             yield CreditNote.from_api(item)
 
-    def credit_notes_create(
+    def create_credit_notes(
         self, *, credit_notes: Sequence[Mapping], idempotency_key: str
     ) -> BatchResult:
         return self._batch(
@@ -92,7 +92,7 @@ class TransactionsMixin:
             idempotency_key=idempotency_key,
         )
 
-    def credit_notes_update(
+    def update_credit_notes(
         self, *, credit_notes: Sequence[Mapping], idempotency_key: str
     ) -> BatchResult:
         return self._batch(
@@ -104,7 +104,7 @@ class TransactionsMixin:
             idempotency_key=idempotency_key,
         )
 
-    def credit_note_allocate(
+    def allocate_credit_note(
         self, *, credit_note_id: str, allocations: Sequence[Mapping], idempotency_key: str
     ) -> list[dict]:
         path = f"/CreditNotes/{quote(credit_note_id)}/Allocations"
@@ -119,7 +119,7 @@ class TransactionsMixin:
 
     # --- journals and bank transactions --------------------------------------------------------
 
-    def manual_journals_iter(
+    def list_manual_journals(
         self,
         *,
         modified_since: datetime | None = None,
@@ -135,7 +135,7 @@ class TransactionsMixin:
         ):
             yield ManualJournal.from_api(item)
 
-    def manual_journals_create(
+    def create_manual_journals(
         self, *, journals: Sequence[Mapping], idempotency_key: str
     ) -> BatchResult:
         return self._batch(
@@ -147,7 +147,7 @@ class TransactionsMixin:
             idempotency_key=idempotency_key,
         )
 
-    def bank_transactions_iter(
+    def list_bank_transactions(
         self,
         *,
         modified_since: datetime | None = None,
@@ -163,7 +163,7 @@ class TransactionsMixin:
         ):
             yield BankTransaction.from_api(item)
 
-    def bank_transactions_create(
+    def create_bank_transactions(
         self, *, transactions: Sequence[Mapping], idempotency_key: str
     ) -> BatchResult:
         return self._batch(
@@ -177,7 +177,7 @@ class TransactionsMixin:
 
     # --- attachments and history ---------------------------------------------------------------
 
-    def attachment_upload(
+    def upload_attachment(
         self,
         *,
         entity: str,
@@ -209,7 +209,7 @@ class TransactionsMixin:
         items = self._items_of(json_loads(response.content), items_key="Attachments", url=path)
         return Attachment.from_api(items[0])
 
-    def history_add(
+    def add_history(
         self, *, entity: str, entity_id: str, details: str, idempotency_key: str
     ) -> list[HistoryRecord]:
         """A note in the record's history (what finance sees in Xero's "History and notes")."""
@@ -227,7 +227,7 @@ class TransactionsMixin:
             for i in self._items_of(body, items_key="HistoryRecords", url=path)
         ]
 
-    def history_list(self, *, entity: str, entity_id: str) -> list[HistoryRecord]:
+    def list_history(self, *, entity: str, entity_id: str) -> list[HistoryRecord]:
         if entity not in HISTORY:
             raise ValueError(f"Xero keeps no history notes on {entity}")
         path = f"/{entity}/{quote(entity_id)}/History"

@@ -88,10 +88,10 @@ def xero_invoice_for(
     if reference:
         element["Reference"] = reference
     with xero_api(sandbox, integration) as xero:
-        result = xero.invoices_create(invoices=[element], idempotency_key=_key("invoice"))
+        result = xero.create_invoices(invoices=[element], idempotency_key=_key("invoice"))
         (record,) = result.results
         assert record.ok, record.error_text
-        return xero.invoice_get(invoice_id=record.xero_id).raw
+        return xero.get_invoice(invoice_id=record.xero_id).raw
 
 
 def linked_invoice(sandbox, integration, *, currency: str | None = "USD", index: int = 0, **kw):
@@ -120,7 +120,7 @@ def xero_pay(sandbox, xero_invoice: dict, amount: Decimal | None = None) -> dict
 
 def xero_payment_delete(sandbox, integration, payment_id: str) -> None:
     with xero_api(sandbox, integration) as xero:
-        xero.payment_delete(payment_id=payment_id, idempotency_key=_key("delete"))
+        xero.delete_payment(payment_id=payment_id, idempotency_key=_key("delete"))
 
 
 def xero_credit_note_allocate(sandbox, integration, xero_invoice: dict, amount: Decimal) -> dict:
@@ -143,11 +143,11 @@ def xero_credit_note_allocate(sandbox, integration, xero_invoice: dict, amount: 
         ],
     }
     with xero_api(sandbox, integration) as xero:
-        (record,) = xero.credit_notes_create(
+        (record,) = xero.create_credit_notes(
             credit_notes=[element], idempotency_key=_key("credit")
         ).results
         assert record.ok, record.error_text
-        xero.credit_note_allocate(
+        xero.allocate_credit_note(
             credit_note_id=record.xero_id,
             allocations=[
                 {
@@ -212,7 +212,7 @@ def xero_overpayment_allocate(
         ],
     }
     with xero_api(sandbox, integration) as xero:
-        (record,) = xero.bank_transactions_create(
+        (record,) = xero.create_bank_transactions(
             transactions=[element], idempotency_key=_key("overpayment")
         ).results
         assert record.ok, record.error_text
