@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from syncapp.admin import payments  # noqa: F401 - registers the payment ledger beside the inbox
+from syncapp.admin.connections import secret_state
 from syncapp.admin.readonly import ReadOnlyAdmin
 from syncapp.flows.payments.webhooks import webhook_events_retry
 from syncapp.models import Connection, Integration, SyncRun, WebhookEvent
@@ -30,13 +31,12 @@ KEYS_TEMPLATE = """{% extends "admin/base_site.html" %}
 <tr>
 <td>{{ row.integration.name }}</td>
 <td>{{ row.organisation }}</td>
-<td>{% if row.integration.xero_webhook_key %}set{% else %}not set{% endif %}</td>
+<td>{{ row.key_state }}</td>
 <td><form method="post">{% csrf_token %}
 <input type="hidden" name="integration" value="{{ row.integration.pk }}">
 <input type="password" name="key" autocomplete="off" aria-label="Webhook key for {{ row.integration.name }}">
 <input type="submit" value="Save key">
 {% if row.integration.xero_webhook_key %}<input type="submit" name="clear" value="Remove key">{% endif %}
-{% if row.sandbox %}<input type="submit" name="subscribe_sandbox" value="Send the sandbox's webhooks here">{% endif %}
 </form></td>
 </tr>
 {% endfor %}
@@ -173,29 +173,11 @@ class WebhookEventAdmin(ReadOnlyAdmin):
             messages.warning(request, "This event belongs to no integration; nothing to retry.")
         return HttpResponseRedirect(reverse("admin:syncapp_webhookevent_change", args=[event.pk]))
 
-    def _sandbox_subscribe(self, request, integration):
-        from syncapp.flows.payments.demo import SandboxWebhookError, sandbox_webhooks_subscribe
-
-        receiver = request.build_absolute_uri(reverse("syncapp:xero-webhook"))
-        try:
-            sandbox_webhooks_subscribe(integration=integration, receiver_url=receiver)
-        except SandboxWebhookError as exc:
-            messages.error(request, str(exc))
-            return
-        messages.success(
-            request,
-            f"The sandbox now sends {integration}'s Xero webhooks to {receiver} "
-            "(intent to receive passed; key saved).",
-        )
-
     def keys_view(self, request):
         if not request.user.has_perm("syncapp.change_integration"):
             raise PermissionDenied
         if request.method == "POST":
             integration = get_object_or_404(Integration, pk=request.POST.get("integration"))
-            if request.POST.get("subscribe_sandbox"):
-                self._sandbox_subscribe(request, integration)
-                return HttpResponseRedirect(reverse("admin:syncapp_webhookevent_keys"))
             key = "" if request.POST.get("clear") else request.POST.get("key", "").strip()
             if key or request.POST.get("clear"):
                 integration.xero_webhook_key = key
@@ -215,7 +197,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
             {
                 "integration": i,
                 "organisation": getattr(xero.get(i.pk), "account_name", "") or "not connected",
-                "sandbox": bool(getattr(xero.get(i.pk), "base_url", "")),
+                "key_state": secret_state(i.xero_webhook_key),
             }
             for i in Integration.objects.order_by("name")
         ]

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from mappings.models import AccountMapping, ContactMatchRule, CurrencyMapping, TaxMapping
 from syncapp.models import Integration
+from syncapp.sandbox.xero.seed import PKCE_CLIENT_ID
 from syncapp.services.connection_oauth import (
     OAuthFlowError,
     oauth_pending_choose,
@@ -63,8 +64,13 @@ def sandbox_connect(
             transport=transport,
         )
         session: dict = {}
+        # The sandbox's pre-registered public app: no XERO_CLIENT_ID needed for the demo.
         authorize = xero_oauth_start(
-            session=session, integration=integration, redirect_uri=DEMO_REDIRECT, base_url=url
+            session=session,
+            integration=integration,
+            redirect_uri=DEMO_REDIRECT,
+            base_url=url,
+            public_client_id=PKCE_CLIENT_ID,
         )
         code, state = _allow_access(browser, authorize)
     outcome = xero_oauth_finish(session=session, state=state, code=code, transport=transport)

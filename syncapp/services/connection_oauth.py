@@ -53,19 +53,17 @@ def oauth_app_configured(*, provider: str) -> bool:
     return bool(oauth_app_credentials(provider=provider)[0])
 
 
-def _app_credentials(*, provider: str, base_url: str) -> tuple[str, str, bool]:
-    """(client id, client secret, is the sandbox's own app) for a new flow.
+def _app_credentials(*, provider: str, public_client_id: str = "") -> tuple[str, str, bool]:
+    """(client id, client secret, is a public app the connection must remember) for a flow.
 
-    With no app configured and a sandbox base URL, the sandbox's pre-registered app is used
-    (PKCE, no secret) so the demo connects without any registration.
+    A public (PKCE, no secret) app named by the caller wins: it is the app registered where
+    `base_url` points (the demo wiring names its sandbox's app). Otherwise the app from settings.
     """
+    if public_client_id:
+        return public_client_id, "", True
     client_id, client_secret = oauth_app_credentials(provider=provider)
     if client_id:
         return client_id, client_secret, False
-    if base_url and provider == Connection.Provider.XERO:
-        from syncapp.sandbox.xero.seed import PKCE_CLIENT_ID
-
-        return PKCE_CLIENT_ID, "", True
     name = f"{provider.upper()}_CLIENT_ID"
     raise OAuthFlowError(
         f"No {provider.title()} app is configured: set {name} and {provider.upper()}"
@@ -73,8 +71,27 @@ def _app_credentials(*, provider: str, base_url: str) -> tuple[str, str, bool]:
     )
 
 
+def _public_app_remembered(*, integration: Integration, base_url: str) -> str:
+    """The public app an earlier connection to the same `base_url` was made with, so that it
+    reconnects (e.g. after needs_reauth) the way it first connected; else ""."""
+    if not base_url:
+        return ""
+    connection = Connection.objects.filter(
+        integration=integration, provider=Connection.Provider.XERO, base_url=base_url
+    ).first()
+    if connection is None or not connection.client_id or connection.client_secret:
+        return ""
+    return connection.client_id
+
+
 def _flow_begin(
-    *, session, provider: str, integration: Integration, redirect_uri: str, base_url: str
+    *,
+    session,
+    provider: str,
+    integration: Integration,
+    redirect_uri: str,
+    base_url: str,
+    public_client_id: str = "",
 ) -> tuple[str, str]:
     flows = {
         state: flow
@@ -90,6 +107,7 @@ def _flow_begin(
         "integration_id": integration.pk,
         "redirect_uri": redirect_uri,
         "base_url": base_url,
+        "public_client_id": public_client_id,
         "verifier": verifier,
         "created": time.time(),
     }
@@ -141,16 +159,31 @@ def _tokens_unseal(sealed: str) -> TokenSet:
 
 
 def xero_oauth_start(
-    *, session, integration: Integration, redirect_uri: str, base_url: str = ""
+    *,
+    session,
+    integration: Integration,
+    redirect_uri: str,
+    base_url: str = "",
+    public_client_id: str = "",
 ) -> str:
-    """Remember the flow in the session and return Xero's authorize URL to redirect to."""
-    client_id, _, _ = _app_credentials(provider=Connection.Provider.XERO, base_url=base_url)
+    """Remember the flow in the session and return Xero's authorize URL to redirect to.
+
+    `public_client_id`: a public (PKCE, no secret) app to use instead of XERO_CLIENT_ID, kept
+    on the connection; without it, a reconnect to the same `base_url` reuses the one kept.
+    """
+    public_client_id = public_client_id or _public_app_remembered(
+        integration=integration, base_url=base_url
+    )
+    client_id, _, _ = _app_credentials(
+        provider=Connection.Provider.XERO, public_client_id=public_client_id
+    )
     state, challenge = _flow_begin(
         session=session,
         provider=Connection.Provider.XERO,
         integration=integration,
         redirect_uri=redirect_uri,
         base_url=base_url,
+        public_client_id=public_client_id,
     )
     scopes = tuple(getattr(settings, "XERO_SCOPES", None) or DEFAULT_SCOPES)
     return xero_authorize_url(
@@ -181,8 +214,8 @@ def xero_oauth_finish(
             "Click Connect to Xero again and choose Allow access."
         )
     base_url = flow["base_url"]
-    client_id, client_secret, sandbox_app = _app_credentials(
-        provider=Connection.Provider.XERO, base_url=base_url
+    client_id, client_secret, public_app = _app_credentials(
+        provider=Connection.Provider.XERO, public_client_id=flow.get("public_client_id", "")
     )
     identity = XeroIdentityClient(
         hosts=hosts_for(base_url=base_url),
@@ -211,7 +244,7 @@ def xero_oauth_finish(
             tokens=tokens,
             tenant=tenants[0],
             base_url=base_url,
-            client_id=client_id if sandbox_app else "",
+            client_id=client_id if public_app else "",
         )
         return OAuthOutcome(provider="xero", integration_id=integration.pk, connection=connection)
     choices = _current_first(
@@ -227,7 +260,7 @@ def xero_oauth_finish(
         "integration_id": integration.pk,
         "base_url": base_url,
         "tokens": _tokens_seal(tokens),
-        "client_id": client_id if sandbox_app else "",
+        "client_id": client_id if public_app else "",
         "choices": choices,
         "created": time.time(),
     }
@@ -300,7 +333,7 @@ def harvest_oauth_start(
     """Harvest's authorize URL. Harvest's OAuth takes no PKCE; `state` protects the callback."""
     from syncapp.providers.harvest.oauth import HarvestIdentityClient
 
-    client_id, _, _ = _app_credentials(provider=Connection.Provider.HARVEST, base_url=base_url)
+    client_id, _, _ = _app_credentials(provider=Connection.Provider.HARVEST)
     state, _ = _flow_begin(
         session=session,
         provider=Connection.Provider.HARVEST,
@@ -330,9 +363,7 @@ def harvest_oauth_finish(
             "Click Connect Harvest again and authorise hxsync."
         )
     base_url = flow["base_url"]
-    client_id, client_secret, _ = _app_credentials(
-        provider=Connection.Provider.HARVEST, base_url=base_url
-    )
+    client_id, client_secret, _ = _app_credentials(provider=Connection.Provider.HARVEST)
     identity = HarvestIdentityClient(
         hosts=hosts_for(base_url=base_url),
         client_id=client_id,

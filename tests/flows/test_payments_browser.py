@@ -1,5 +1,6 @@
-"""The demo in a real headless Chromium: subscribe the sandbox's webhooks from the admin, pay in
-the sandbox's Xero, and see the payment in Harvest, the inbox and the payment ledger."""
+"""The demo in a real headless Chromium: the sandbox's webhooks subscribed as `manage.py start`
+does it, pay in the sandbox's Xero, and see the payment in Harvest, the inbox and the payment
+ledger. The webhook keys page shows the key set and offers no sandbox-only button."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import httpx
 import pytest
 from django.db import connections
 
-from syncapp.flows.payments.webhooks import webhook_events_process
+from syncapp.demo.sandbox_webhooks import sandbox_webhooks_subscribe
+from syncapp.services.webhook_runs import webhook_events_process
 from syncapp.models import WebhookEvent
 from tests.browser.conftest import browser_page  # noqa: F401 - the shared Chromium fixture
 from tests.factories import UserFactory
@@ -59,8 +61,11 @@ def test_pay_in_the_sandbox_and_see_it_in_harvest(live_server, browser_page, mon
         page.goto(f"{live_server.url}/admin/syncapp/webhookevent/")
         page.click("text=Webhook keys and the delivery URL for Xero")
         shot(page, "01-keys-before")
-        page.click("input[name=subscribe_sandbox]")
-        page.wait_for_selector(".messagelist .success")
+        assert page.locator("input[name=subscribe_sandbox]").count() == 0
+        sandbox_webhooks_subscribe(
+            integration=integration, receiver_url=f"{live_server.url}/webhooks/xero/"
+        )
+        page.reload()
         shot(page, "02-keys-subscribed")
         integration.refresh_from_db()
         assert integration.xero_webhook_key

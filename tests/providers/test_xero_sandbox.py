@@ -35,11 +35,15 @@ def sandbox():
 
 
 def connect(app, settings):
-    settings.XERO_CLIENT_ID = ""  # the sandbox's own PKCE app is used
+    settings.XERO_CLIENT_ID = ""  # the sandbox's own PKCE app, named by the caller, is used
     integration = IntegrationFactory()
     session = {}
     url = xero_oauth_start(
-        session=session, integration=integration, redirect_uri=CALLBACK, base_url=BASE
+        session=session,
+        integration=integration,
+        redirect_uri=CALLBACK,
+        base_url=BASE,
+        public_client_id=PKCE_CLIENT_ID,
     )
     parts = urlsplit(url)
     assert parts.path == "/login.xero.com/identity/connect/authorize"

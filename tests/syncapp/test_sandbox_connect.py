@@ -1,13 +1,18 @@
 from io import StringIO
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
-from syncapp.models import Connection, Integration
 from syncapp.demo.sandbox_connect import sandbox_connect
+from syncapp.models import Connection, Integration
+from syncapp.sandbox.xero.seed import PKCE_CLIENT_ID
 from tests.flows.conftest import SANDBOX_URL, sandbox_build, sandbox_served
 
 pytestmark = pytest.mark.django_db
+# The admin form's URL field wants a dotted host; the in-process transport ignores the host.
+FORM_URL = "http://sandbox.test"
 
 
 def test_connects_both_sides_through_the_real_paths_and_reuses_the_integration():
@@ -67,3 +72,71 @@ def test_the_demo_integration_syncs_the_seeded_agency_cleanly():
     assert payments["failed"] == 0 and payments["created"] > 100  # Harvest's payments reach Xero
     accrec = [i for i in sandbox.state.xero.invoices.values() if i["Type"] == "ACCREC"]
     assert sum(1 for i in accrec if i["Status"] == "AUTHORISED") > 50
+
+
+def test_the_demo_names_the_sandbox_app_even_when_a_real_xero_app_is_configured(settings):
+    """The product no longer guesses the sandbox's app: the demo wiring names it, it wins over
+    XERO_CLIENT_ID (which the sandbox does not know) and the connection keeps it."""
+    settings.XERO_CLIENT_ID, settings.XERO_CLIENT_SECRET = "REAL-APP", "real-secret"
+    sandbox = sandbox_build(validate=False)
+    integration = sandbox_connect(url=SANDBOX_URL, transport=sandbox.transport)
+    xero = integration.connections.get(provider=Connection.Provider.XERO)
+    assert (xero.client_id, xero.client_secret) == (PKCE_CLIENT_ID, "")
+    assert xero.status == Connection.Status.ACTIVE
+
+
+def test_reconnecting_from_the_admin_reuses_the_app_the_connection_was_made_with(
+    client, admin_user, settings
+):
+    settings.XERO_CLIENT_ID = ""
+    sandbox = sandbox_build(validate=False)
+    integration = sandbox_connect(url=FORM_URL, transport=sandbox.transport)
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:syncapp_connection_connect_xero"),
+        {"integration": integration.pk, "base_url": FORM_URL},
+    )
+    assert response.status_code == 302
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert query["client_id"] == [PKCE_CLIENT_ID]
+
+
+def test_a_new_sandbox_url_without_an_app_asks_for_one(client, admin_user, settings):
+    """Before, the product quietly fell back to the sandbox's own app; now it says what to set."""
+    settings.XERO_CLIENT_ID = ""
+    integration = Integration.objects.create(name="Elsewhere")
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:syncapp_connection_connect_xero"),
+        {"integration": integration.pk, "base_url": FORM_URL},
+    )
+    assert response.status_code == 200
+    assert "No Xero app is configured: set XERO_CLIENT_ID" in response.content.decode()
+    assert not Connection.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_webhooks_command_subscribes_the_served_sandbox_to_a_running_hxsync(live_server):
+    sandbox = sandbox_build(validate=False)
+    with sandbox_served(sandbox) as url:
+        integration = sandbox_connect(url=url)
+        out = StringIO()
+        call_command("sandbox", "webhooks", "--receiver", live_server.url, stdout=out)
+    integration.refresh_from_db()
+    assert integration.xero_webhook_key
+    assert f"{live_server.url}/webhooks/xero/" in out.getvalue()
+    assert integration.xero_webhook_key not in out.getvalue()
+
+
+def test_webhooks_command_without_the_demo_integration_says_to_connect_first():
+    with pytest.raises(CommandError, match="sandbox connect"):
+        call_command("sandbox", "webhooks", stdout=StringIO())
+
+
+def test_the_webhook_keys_page_offers_no_sandbox_button(client, admin_user):
+    sandbox = sandbox_build(validate=False)
+    sandbox_connect(url=SANDBOX_URL, transport=sandbox.transport)
+    client.force_login(admin_user)
+    body = client.get(reverse("admin:syncapp_webhookevent_keys")).content.decode()
+    assert "Sandbox agency" in body
+    assert "subscribe_sandbox" not in body and "sandbox's webhooks" not in body

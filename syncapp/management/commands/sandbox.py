@@ -1,7 +1,9 @@
-"""`manage.py sandbox serve|seed|reset|bench|connect`: the Harvest and Xero simulators.
+"""`manage.py sandbox serve|seed|reset|bench|connect|webhooks`: the Harvest and Xero simulators.
 
 `connect` wires an Integration to the served sandbox through the real connection paths
-(syncapp.demo.sandbox_connect) and prints its id alone on the last line.
+(syncapp.demo.sandbox_connect) and prints its id alone on the last line. `webhooks` has the
+served sandbox send its signed Xero webhooks to a running hxsync (`manage.py start` does it
+itself; this is for a web server started another way or on another port).
 """
 
 from __future__ import annotations
@@ -59,6 +61,17 @@ class Command(BaseCommand):
         connect.add_argument(
             "--name", default=None, help="Integration name (default: Sandbox agency)"
         )
+        webhooks = sub.add_parser(
+            "webhooks", help="send the sandbox's Xero webhooks to a running hxsync web server"
+        )
+        webhooks.add_argument(
+            "--receiver",
+            default="http://127.0.0.1:8000",
+            help="hxsync's address as the sandbox reaches it (default: http://127.0.0.1:8000)",
+        )
+        webhooks.add_argument(
+            "--name", default=None, help="Integration name (default: Sandbox agency)"
+        )
 
     def handle(self, *args, action, state, **options):
         # No --state: the store's default (HXSYNC_SANDBOX_STATE, else under HXSYNC_VAR_DIR).
@@ -67,8 +80,8 @@ class Command(BaseCommand):
         handler(store=store, **options)
 
     def _connect(self, *, url, name, **_):
-        from syncapp.services.connection_oauth import OAuthFlowError
         from syncapp.demo.sandbox_connect import DEMO_NAME, SandboxConnectError, sandbox_connect
+        from syncapp.services.connection_oauth import OAuthFlowError
 
         logs_to_stderr()
         try:
@@ -80,6 +93,29 @@ class Command(BaseCommand):
             "(Harvest by token, Xero by OAuth)."
         )
         self.stdout.write(str(integration.pk))
+
+    def _webhooks(self, *, receiver, name, **_):
+        from django.urls import reverse
+
+        from syncapp.demo.sandbox_connect import DEMO_NAME
+        from syncapp.demo.sandbox_webhooks import SandboxWebhookError, sandbox_webhooks_subscribe
+        from syncapp.models import Integration
+
+        integration = Integration.objects.filter(name=name or DEMO_NAME).first()
+        if integration is None:
+            raise CommandError(
+                f"No integration is named {name or DEMO_NAME!r}; connect one first with "
+                "`python manage.py sandbox connect`."
+            )
+        receiver_url = receiver.rstrip("/") + reverse("syncapp:xero-webhook")
+        try:
+            answer = sandbox_webhooks_subscribe(integration=integration, receiver_url=receiver_url)
+        except SandboxWebhookError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            f"The sandbox now sends {integration}'s Xero webhooks to {answer['url']} "
+            "(intent to receive passed; key saved)."
+        )
 
     def _serve(self, *, store, host, port, validate, no_rate_limits, quiet, **_):
         signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
