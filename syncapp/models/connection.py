@@ -1,6 +1,11 @@
-from django.db import models
+import logging
+
+from django.db import models, transaction
+from django.utils import timezone
 
 from syncapp.fields import EncryptedTextField
+
+logger = logging.getLogger(__name__)
 
 
 class Connection(models.Model):
@@ -57,3 +62,30 @@ class Connection(models.Model):
     def __str__(self):
         label = self.account_name or self.account_id or "not connected"
         return f"{self.get_provider_display()} — {label}"
+
+    def mark_needs_reauth(self, *, reason: str) -> None:
+        """Access was refused for good: say so on the row and stop the integration's runs.
+
+        On the model (not in services) because the provider layer's token lock must call it
+        when a refresh is refused, and providers never import services. Queued runs fail now
+        with the reason; a running run stops at its next call, because the token source refuses
+        to hand out a token for a connection that is not active.
+        """
+        from syncapp.models.runs import SyncRun  # runs.py sits above this module
+
+        now = timezone.now()
+        label = self.get_provider_display()
+        with transaction.atomic():
+            Connection.objects.filter(pk=self.pk).update(
+                status=Connection.Status.NEEDS_REAUTH, last_error=reason, updated_at=now
+            )
+            SyncRun.objects.filter(
+                integration_id=self.integration_id, status=SyncRun.Status.QUEUED
+            ).update(
+                status=SyncRun.Status.FAILED,
+                error=f"Stopped: the {label} connection needs reconnecting. {reason}",
+                finished_at=now,
+            )
+        self.status = Connection.Status.NEEDS_REAUTH
+        self.last_error = reason
+        logger.warning("connection %s (%s) needs reconnecting: %s", self.pk, self.provider, reason)

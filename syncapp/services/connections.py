@@ -10,10 +10,9 @@ import logging
 from dataclasses import dataclass
 
 import httpx
-from django.db import transaction
 from django.utils import timezone
 
-from syncapp.models import Connection, Integration, SyncLink, SyncRun
+from syncapp.models import Connection, Integration, SyncLink
 from syncapp.providers.errors import ApiError, AuthExpired, Forbidden
 from syncapp.providers.xero.types import TokenSet, XeroTenant
 
@@ -32,29 +31,9 @@ class ConnectionTestResult:
 
 
 def connection_mark_needs_reauth(*, connection: Connection, reason: str) -> Connection:
-    """Access was refused for good: say so on the connection and stop the integration's runs.
-
-    Queued runs fail now with the reason; a running run stops at its next call, because the
-    token source refuses to hand out a token for a connection that is not active.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        Connection.objects.filter(pk=connection.pk).update(
-            status=Connection.Status.NEEDS_REAUTH, last_error=reason, updated_at=now
-        )
-        label = connection.get_provider_display()
-        SyncRun.objects.filter(
-            integration_id=connection.integration_id, status=SyncRun.Status.QUEUED
-        ).update(
-            status=SyncRun.Status.FAILED,
-            error=f"Stopped: the {label} connection needs reconnecting. {reason}",
-            finished_at=now,
-        )
-    connection.status = Connection.Status.NEEDS_REAUTH
-    connection.last_error = reason
-    logger.warning(
-        "connection %s (%s) needs reconnecting: %s", connection.pk, connection.provider, reason
-    )
+    """Access was refused for good: mark the connection and fail the integration's queued runs
+    (Connection.mark_needs_reauth, which the provider token lock calls too)."""
+    connection.mark_needs_reauth(reason=reason)
     return connection
 
 
@@ -255,8 +234,8 @@ def connection_disconnect(
 
 
 def _xero_disconnect_remote(*, connection: Connection, transport) -> list[str]:
+    from syncapp.providers.tokens import connection_access_token_get
     from syncapp.providers.xero.factory import xero_identity_client, xero_refresher
-    from syncapp.providers.xero.tokens import connection_access_token_get
 
     warnings = []
     with xero_identity_client(connection=connection, transport=transport) as identity:

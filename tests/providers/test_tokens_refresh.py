@@ -13,11 +13,11 @@ from django.utils import timezone
 from syncapp.models import Connection, SyncRun
 from syncapp.providers.errors import AuthExpired, HostUnavailable
 from syncapp.providers.hosts import hosts_for
-from syncapp.providers.xero.factory import xero_client_for_connection, xero_refresher
-from syncapp.providers.xero.tokens import (
+from syncapp.providers.tokens import (
     connection_access_token_get,
     connection_token_refresh,
 )
+from syncapp.providers.xero.factory import xero_client_for_connection, xero_refresher
 from syncapp.providers.xero.types import TokenSet
 from tests.factories import ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN, ConnectionFactory
 

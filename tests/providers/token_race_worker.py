@@ -31,8 +31,8 @@ def main(argv):
     from django.utils import timezone
 
     from syncapp.models import Connection, Integration
+    from syncapp.providers.tokens import connection_access_token_get
     from syncapp.providers.xero.factory import xero_refresher
-    from syncapp.providers.xero.tokens import connection_access_token_get
 
     command = argv[0]
     if command == "setup":

@@ -1,7 +1,7 @@
 """Build Harvest clients for a stored Connection: hosts, token, governor.
 
 Personal access tokens never expire. OAuth tokens live 14 days and are refreshed ahead of
-expiry through the shared, provider-neutral token lock in `xero.tokens` (one worker refreshes,
+expiry through the shared, provider-neutral token lock in `providers.tokens` (one worker refreshes,
 the rotated refresh token is committed before use, a refused refresh marks needs_reauth).
 """
 
@@ -73,7 +73,7 @@ class _OAuthTokenSource:
         )
         if fresh:
             return self._token
-        from syncapp.providers.xero.tokens import connection_access_token_get
+        from syncapp.providers.tokens import connection_access_token_get
 
         self._token = connection_access_token_get(
             connection_id=self.connection_id,

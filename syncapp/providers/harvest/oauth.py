@@ -28,7 +28,7 @@ class HarvestTokenSet:
     access_token: str = field(repr=False)
     refresh_token: str = field(repr=False)
     expires_at: datetime | None
-    # `scopes` as the shared token lock (xero.tokens.connection_token_refresh) reads them.
+    # `scopes` as the shared token lock (providers.tokens.connection_token_refresh) reads them.
     scopes: tuple[str, ...] = ()
 
 

@@ -11,14 +11,14 @@ from django.utils import timezone
 
 from syncapp.models import Connection
 from syncapp.providers.hosts import hosts_for_connection, hosts_for_identity, oauth_app_credentials
-from syncapp.providers.xero.client import XeroClient
-from syncapp.providers.xero.oauth import XeroIdentityClient
-from syncapp.providers.xero.tokens import (
+from syncapp.providers.tokens import (
     REFRESH_MARGIN,
     Refresher,
     connection_access_token_get,
     connection_token_refresh,
 )
+from syncapp.providers.xero.client import XeroClient
+from syncapp.providers.xero.oauth import XeroIdentityClient
 from syncapp.providers.xero.types import TokenSet
 
 
@@ -41,7 +41,7 @@ def xero_identity_client(
 
 
 def xero_refresher(*, transport: httpx.BaseTransport | None = None) -> Refresher:
-    """The `refresher` xero.tokens calls while it holds the connection's lock."""
+    """The `refresher` providers.tokens calls while it holds the connection's lock."""
 
     def refresh(*, connection: Connection, refresh_token: str) -> TokenSet:
         with xero_identity_client(connection=connection, transport=transport) as identity:

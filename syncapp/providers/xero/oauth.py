@@ -5,7 +5,7 @@ Flow (https://developer.xero.com/documentation/guides/oauth2/auth-flow and .../p
    the scopes, `offline_access` included so a refresh token is issued;
 2. exchange the returned code at identity.xero.com/connect/token with the `code_verifier`;
 3. GET /connections lists the organisations (tenants) the user granted; finance picks one;
-4. refresh before the 30-minute access token expires (xero.tokens does it under a lock);
+4. refresh before the 30-minute access token expires (providers.tokens does it under a lock);
 5. disconnect = revoke the refresh token (connect/revocation) and DELETE /connections/{id}.
 """
 
@@ -15,16 +15,15 @@ import base64
 import hashlib
 import secrets
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.utils import timezone
 
 from syncapp.providers.base import NO_RETRY, ProviderClient, RetryPolicy
-from syncapp.providers.errors import UnexpectedResponse
+from syncapp.providers.errors import AuthExpired, UnexpectedResponse
 from syncapp.providers.hosts import Hosts
-from syncapp.providers.xero.tokens import token_set_from_response
 from syncapp.providers.xero.types import TokenSet, XeroTenant
 
 # Granular scopes, required for Xero apps created from 2 March 2026; apps created earlier may
@@ -181,3 +180,20 @@ class XeroIdentityClient(ProviderClient):
             authenticate=False,
             governed=False,
         )
+
+
+def token_set_from_response(*, data: dict, now: datetime) -> TokenSet:
+    """Build a TokenSet from an OAuth2 token endpoint answer (RFC 6749 section 5.1)."""
+    access = data.get("access_token")
+    if not access:
+        raise AuthExpired("The token endpoint answered without an access token")
+    expires_in = data.get("expires_in")
+    expires_at = now + timedelta(seconds=int(expires_in)) if expires_in is not None else None
+    scope = data.get("scope") or ""
+    return TokenSet(
+        access_token=str(access),
+        refresh_token=str(data.get("refresh_token") or ""),
+        expires_at=expires_at,
+        scopes=tuple(scope.split()) if isinstance(scope, str) else tuple(scope),
+        token_type=str(data.get("token_type") or "Bearer"),
+    )

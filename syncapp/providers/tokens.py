@@ -25,19 +25,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from django.db import transaction
 from django.utils import timezone
 
 from syncapp.models import Connection
 from syncapp.providers.errors import AuthExpired
-from syncapp.providers.xero.types import TokenSet
 
 logger = logging.getLogger(__name__)
 
 # Refresh this long before the access token expires, so a request started just before expiry
 # does not reach Xero with a dead token.
 REFRESH_MARGIN = timedelta(minutes=5)
+
+
+class TokenSet(Protocol):
+    """What a provider's refresher returns (xero.types.TokenSet, harvest.oauth.HarvestTokenSet)."""
+
+    access_token: str
+    refresh_token: str
+    expires_at: datetime | None
+    scopes: tuple[str, ...]
+
 
 Refresher = Callable[..., TokenSet]
 
@@ -141,12 +151,8 @@ def connection_token_refresh(
                 )
     if refused is not None:
         # Outside the locked transaction: the status change must commit even though we raise.
-        from syncapp.services.connections import connection_mark_needs_reauth
-
         connection = Connection.objects.get(pk=connection_id)
-        connection_mark_needs_reauth(
-            connection=connection, reason=_refusal_reason(connection=connection, error=refused)
-        )
+        connection.mark_needs_reauth(reason=_refusal_reason(connection=connection, error=refused))
         raise refused
     return connection
 
@@ -157,21 +163,4 @@ def _refusal_reason(*, connection: Connection, error: AuthExpired) -> str:
     return (
         f"{label} refused to renew access ({detail}). "
         f"Reconnect to {label} from Sync › Connections to resume syncing."
-    )
-
-
-def token_set_from_response(*, data: dict, now: datetime) -> TokenSet:
-    """Build a TokenSet from an OAuth2 token endpoint answer (RFC 6749 section 5.1)."""
-    access = data.get("access_token")
-    if not access:
-        raise AuthExpired("The token endpoint answered without an access token")
-    expires_in = data.get("expires_in")
-    expires_at = now + timedelta(seconds=int(expires_in)) if expires_in is not None else None
-    scope = data.get("scope") or ""
-    return TokenSet(
-        access_token=str(access),
-        refresh_token=str(data.get("refresh_token") or ""),
-        expires_at=expires_at,
-        scopes=tuple(scope.split()) if isinstance(scope, str) else tuple(scope),
-        token_type=str(data.get("token_type") or "Bearer"),
     )
