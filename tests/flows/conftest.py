@@ -7,14 +7,14 @@ from contextlib import contextmanager
 
 import pytest
 
-from syncapp.models import Integration, SyncRun
-from syncapp.services.runs import sync_run_execute
 from syncapp.demo.sandbox_rig import (
     SANDBOX_URL,
     SandboxRig,
     sandbox_integration_connect,
     sandbox_rig,
 )
+from syncapp.models import Integration, SyncRun
+from syncapp.services.runs import sync_run_execute
 
 Sandbox = SandboxRig
 
