@@ -1,12 +1,9 @@
 """CSV/XLSX import and export of the mappings, matched by natural key (never by database id).
 
 The integration column holds the integration's name; each row is validated with the model's
-own rules (`clean_model_instances`) and the whole file is one transaction, so one bad row
-rejects the file and nothing is written.
+own rules and against the Xero organisation's cached chart and tax rates, and nothing is
+written unless every row is valid (see `mappings.resource_base`).
 """
-
-from import_export import fields, resources
-from import_export.widgets import ForeignKeyWidget
 
 from mappings.models import (
     AccountMapping,
@@ -15,36 +12,7 @@ from mappings.models import (
     TaxMapping,
     TrackingMapping,
 )
-from syncapp.models import Integration
-
-
-class IntegrationByNameWidget(ForeignKeyWidget):
-    def __init__(self):
-        super().__init__(Integration, field="name")
-
-    def clean(self, value, row=None, **kwargs):
-        if value in (None, ""):
-            raise ValueError("The integration column is empty.")
-        try:
-            return super().clean(value, row=row, **kwargs)
-        except Integration.DoesNotExist:
-            raise ValueError(f"No integration named '{value}'.") from None
-
-
-def integration_field():
-    return fields.Field(
-        attribute="integration", column_name="integration", widget=IntegrationByNameWidget()
-    )
-
-
-class MappingResource(resources.ModelResource):
-    integration = integration_field()
-
-    class Meta:
-        skip_unchanged = True
-        report_skipped = True
-        use_transactions = True
-        clean_model_instances = True
+from mappings.resource_base import MappingResource
 
 
 class AccountMappingResource(MappingResource):

@@ -59,7 +59,8 @@ def test_a_bad_row_is_reported_by_number_and_nothing_is_written(finance_client):
     response = upload(finance_client, "accountmapping", csv)
     assert response.status_code == 200
     result = response.context["result"]
-    assert [row.number for row in result.invalid_rows] == [2]
+    # Spreadsheet numbering: the header is row 1, so the second data row is row 3.
+    assert [row.number for row in result.invalid_rows] == [3]
     assert "account code is 1 to 10 letters or digits" in response.content.decode()
     assert response.context.get("confirm_form") is None  # nothing to confirm
     assert AccountMapping.objects.count() == 0
@@ -69,7 +70,7 @@ def test_unknown_integration_names_the_row(finance_client):
     IntegrationFactory(name="Northwind")
     csv = (HEADER + "Northwind,task,,101,,,,200,,\nSouthwind,task,,102,,,,200,,\n").encode()
     body = upload(finance_client, "accountmapping", csv).content.decode()
-    assert "Line number: 2" in body
+    assert "Row 3" in body
     assert "No integration named" in body and "Southwind" in body
     assert AccountMapping.objects.count() == 0
 
@@ -78,7 +79,7 @@ def test_scope_rules_apply_to_imported_rows(finance_client):
     IntegrationFactory(name="Northwind")
     csv = (HEADER + "Northwind,project_task,,101,,,,200,,\n").encode()
     response = upload(finance_client, "accountmapping", csv)
-    assert [row.number for row in response.context["result"].invalid_rows] == [1]
+    assert [row.number for row in response.context["result"].invalid_rows] == [2]
     assert "Required for the scope" in response.content.decode()
     assert AccountMapping.objects.count() == 0
 
