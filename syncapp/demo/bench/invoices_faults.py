@@ -24,7 +24,7 @@ from syncapp.demo.bench.invoices import (
 from syncapp.models import SyncLink, SyncRun
 from syncapp.providers.base import RetryPolicy
 
-HELP = "Fault test at full size: N invoices, 20 % of calls failing, for several seeds."
+HELP = "Fault test at full size: N invoices, one call in five failing, for several seeds."
 
 
 def add_arguments(parser) -> None:
