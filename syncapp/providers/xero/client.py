@@ -1,17 +1,22 @@
-"""XeroClient: typed Accounting API methods (settings, contacts, invoices here; money movements,
-journals, attachments and history in xero.transactions) on the Xero HTTP base (xero.http).
+"""XeroClient: the organisation's Accounting API on the Xero HTTP base (xero.http). This module
+holds the class and its reads; the writes are in xero.writes, as in the Harvest client.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from urllib.parse import quote
 
 from syncapp.providers.errors import UnexpectedResponse
 from syncapp.providers.xero.http import DEFAULT_PAGE_SIZE, XeroHttp, _csv
-from syncapp.providers.xero.results import BatchResult
-from syncapp.providers.xero.transactions import TransactionsMixin
+from syncapp.providers.xero.transaction_types import (
+    BankTransaction,
+    CreditNote,
+    HistoryRecord,
+    ManualJournal,
+    Payment,
+)
 from syncapp.providers.xero.types import (
     Account,
     Contact,
@@ -22,16 +27,17 @@ from syncapp.providers.xero.types import (
     TaxRate,
     TrackingCategory,
 )
+from syncapp.providers.xero.writes import HISTORY, XeroWritesMixin
 
 # Comma-separated filters go in the query string; longer lists are read in chunks of this many
 # so the URL stays well under the size proxies and Xero accept.
 FILTER_CHUNK = 100
 
 
-class XeroClient(TransactionsMixin, XeroHttp):
+class XeroClient(XeroWritesMixin, XeroHttp):
     """One organisation's Accounting API. Build it with `xero_client_for_connection`."""
 
-    # --- organisation and settings -------------------------------------------------------------
+    # --- organisation and settings ---------------------------------------------------------------
 
     def get_organisation(self) -> Organisation:
         items = self._list("/Organisation", "Organisations")
@@ -63,20 +69,12 @@ class XeroClient(TransactionsMixin, XeroHttp):
     def list_currencies(self) -> list[Currency]:
         return [Currency.from_api(i) for i in self._list("/Currencies", "Currencies")]
 
-    def create_currency(self, *, code: str, idempotency_key: str) -> Currency:
-        """Enable a currency in the organisation (needs a plan with multi-currency)."""
-        body = self._write(
-            "PUT", "/Currencies", body={"Code": code}, idempotency_key=idempotency_key
-        )
-        items = self._items_of(body, items_key="Currencies", url="/Currencies")
-        return Currency.from_api(items[0])
-
     def list_tracking_categories(self, *, include_archived: bool = False) -> list[TrackingCategory]:
         params = {"includeArchived": "true"} if include_archived else None
         items = self._list("/TrackingCategories", "TrackingCategories", params=params)
         return [TrackingCategory.from_api(i) for i in items]
 
-    # --- contacts ------------------------------------------------------------------------------
+    # --- contacts and invoices -------------------------------------------------------------------
 
     def list_contacts(
         self,
@@ -106,19 +104,6 @@ class XeroClient(TransactionsMixin, XeroHttp):
     def get_contact(self, *, contact_id: str) -> Contact:
         items = self._list(f"/Contacts/{quote(contact_id)}", "Contacts")
         return Contact.from_api(items[0])
-
-    def create_contacts(self, *, contacts: Sequence[Mapping], idempotency_key: str) -> BatchResult:
-        return self._batch(
-            "PUT", "/Contacts", "Contacts", "ContactID", contacts, idempotency_key=idempotency_key
-        )
-
-    def update_contacts(self, *, contacts: Sequence[Mapping], idempotency_key: str) -> BatchResult:
-        """POST: elements with a ContactID update that contact (send Name only if it changed)."""
-        return self._batch(
-            "POST", "/Contacts", "Contacts", "ContactID", contacts, idempotency_key=idempotency_key
-        )
-
-    # --- invoices ------------------------------------------------------------------------------
 
     def list_invoices(
         self,
@@ -155,16 +140,82 @@ class XeroClient(TransactionsMixin, XeroHttp):
     def get_invoice(self, *, invoice_id: str) -> Invoice:
         return Invoice.from_api(self._list(f"/Invoices/{quote(invoice_id)}", "Invoices")[0])
 
-    def create_invoices(self, *, invoices: Sequence[Mapping], idempotency_key: str) -> BatchResult:
-        return self._batch(
-            "PUT", "/Invoices", "Invoices", "InvoiceID", invoices, idempotency_key=idempotency_key
-        )
+    # --- payments and credit notes ---------------------------------------------------------------
 
-    def update_invoices(self, *, invoices: Sequence[Mapping], idempotency_key: str) -> BatchResult:
-        """POST /Invoices: update (by InvoiceID) or create, up to 50 per call."""
-        return self._batch(
-            "POST", "/Invoices", "Invoices", "InvoiceID", invoices, idempotency_key=idempotency_key
-        )
+    def list_payments(
+        self,
+        *,
+        modified_since: datetime | None = None,
+        where: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[Payment]:
+        for item in self._iter(
+            "/Payments",
+            "Payments",
+            params={"where": where},
+            modified_since=modified_since,
+            page_size=page_size,
+        ):
+            yield Payment.from_api(item)
+
+    def get_payment(self, *, payment_id: str) -> Payment:
+        return Payment.from_api(self._list(f"/Payments/{quote(payment_id)}", "Payments")[0])
+
+    def list_credit_notes(
+        self,
+        *,
+        modified_since: datetime | None = None,
+        where: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[CreditNote]:
+        for item in self._iter(
+            "/CreditNotes",
+            "CreditNotes",
+            params={"where": where},
+            modified_since=modified_since,
+            page_size=page_size,
+        ):
+            yield CreditNote.from_api(item)
+
+    # --- journals, bank transactions and history -------------------------------------------------
+
+    def list_manual_journals(
+        self,
+        *,
+        modified_since: datetime | None = None,
+        where: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[ManualJournal]:
+        for item in self._iter(
+            "/ManualJournals",
+            "ManualJournals",
+            params={"where": where},
+            modified_since=modified_since,
+            page_size=page_size,
+        ):
+            yield ManualJournal.from_api(item)
+
+    def list_bank_transactions(
+        self,
+        *,
+        modified_since: datetime | None = None,
+        where: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[BankTransaction]:
+        for item in self._iter(
+            "/BankTransactions",
+            "BankTransactions",
+            params={"where": where},
+            modified_since=modified_since,
+            page_size=page_size,
+        ):
+            yield BankTransaction.from_api(item)
+
+    def list_history(self, *, entity: str, entity_id: str) -> list[HistoryRecord]:
+        if entity not in HISTORY:
+            raise ValueError(f"Xero keeps no history notes on {entity}")
+        path = f"/{entity}/{quote(entity_id)}/History"
+        return [HistoryRecord.from_api(i) for i in self._list(path, "HistoryRecords")]
 
 
 def _filter_chunks(lists: dict[str, Sequence[str] | None]) -> Iterator[dict[str, str]]:

@@ -1,22 +1,22 @@
-"""Xero money movements, journals, attachments and history notes (part of XeroClient)."""
+"""The writes XeroClient makes: batches of up to 50 with `summarizeErrors=false`, each with the
+`Idempotency-Key` the caller derived from the ledger (xero.http); single-record writes for
+currencies, payment deletion, allocations, attachments and history notes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
 from syncapp.providers.base import json_loads
-from syncapp.providers.xero.http import DEFAULT_PAGE_SIZE, _key_check
+from syncapp.providers.xero.http import _key_check
 from syncapp.providers.xero.results import BatchResult
 from syncapp.providers.xero.transaction_types import (
     Attachment,
-    BankTransaction,
-    CreditNote,
     HistoryRecord,
-    ManualJournal,
     Payment,
 )
+from syncapp.providers.xero.types import Currency
 
 # Endpoints that take attachments and history notes, by their path segment.
 ATTACHABLE = frozenset(
@@ -27,29 +27,44 @@ HISTORY = frozenset(
 )
 
 
-class TransactionsMixin:
-    """Methods mixed into XeroClient; they rely on XeroHttp's _iter/_list/_write/_batch."""
+class XeroWritesMixin:
+    """Mixed into XeroClient; relies on XeroHttp's _list/_write/_batch/_request."""
 
-    # --- payments and credit notes -------------------------------------------------------------
+    # --- settings --------------------------------------------------------------------------------
 
-    def list_payments(
-        self,
-        *,
-        modified_since: datetime | None = None,
-        where: str | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> Iterator[Payment]:
-        for item in self._iter(
-            "/Payments",
-            "Payments",
-            params={"where": where},
-            modified_since=modified_since,
-            page_size=page_size,
-        ):
-            yield Payment.from_api(item)
+    def create_currency(self, *, code: str, idempotency_key: str) -> Currency:
+        """Enable a currency in the organisation (needs a plan with multi-currency)."""
+        body = self._write(
+            "PUT", "/Currencies", body={"Code": code}, idempotency_key=idempotency_key
+        )
+        items = self._items_of(body, items_key="Currencies", url="/Currencies")
+        return Currency.from_api(items[0])
 
-    def get_payment(self, *, payment_id: str) -> Payment:
-        return Payment.from_api(self._list(f"/Payments/{quote(payment_id)}", "Payments")[0])
+    # --- contacts and invoices -------------------------------------------------------------------
+
+    def create_contacts(self, *, contacts: Sequence[Mapping], idempotency_key: str) -> BatchResult:
+        return self._batch(
+            "PUT", "/Contacts", "Contacts", "ContactID", contacts, idempotency_key=idempotency_key
+        )
+
+    def update_contacts(self, *, contacts: Sequence[Mapping], idempotency_key: str) -> BatchResult:
+        """POST: elements with a ContactID update that contact (send Name only if it changed)."""
+        return self._batch(
+            "POST", "/Contacts", "Contacts", "ContactID", contacts, idempotency_key=idempotency_key
+        )
+
+    def create_invoices(self, *, invoices: Sequence[Mapping], idempotency_key: str) -> BatchResult:
+        return self._batch(
+            "PUT", "/Invoices", "Invoices", "InvoiceID", invoices, idempotency_key=idempotency_key
+        )
+
+    def update_invoices(self, *, invoices: Sequence[Mapping], idempotency_key: str) -> BatchResult:
+        """POST /Invoices: update (by InvoiceID) or create, up to 50 per call."""
+        return self._batch(
+            "POST", "/Invoices", "Invoices", "InvoiceID", invoices, idempotency_key=idempotency_key
+        )
+
+    # --- payments and credit notes ---------------------------------------------------------------
 
     def create_payments(self, *, payments: Sequence[Mapping], idempotency_key: str) -> BatchResult:
         return self._batch(
@@ -63,22 +78,6 @@ class TransactionsMixin:
             "POST", path, body={"Status": "DELETED"}, idempotency_key=idempotency_key
         )
         return Payment.from_api(self._items_of(body, items_key="Payments", url=path)[0])
-
-    def list_credit_notes(
-        self,
-        *,
-        modified_since: datetime | None = None,
-        where: str | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> Iterator[CreditNote]:
-        for item in self._iter(
-            "/CreditNotes",
-            "CreditNotes",
-            params={"where": where},
-            modified_since=modified_since,
-            page_size=page_size,
-        ):
-            yield CreditNote.from_api(item)
 
     def create_credit_notes(
         self, *, credit_notes: Sequence[Mapping], idempotency_key: str
@@ -117,23 +116,7 @@ class TransactionsMixin:
         )
         return self._items_of(body, items_key="Allocations", url=path)
 
-    # --- journals and bank transactions --------------------------------------------------------
-
-    def list_manual_journals(
-        self,
-        *,
-        modified_since: datetime | None = None,
-        where: str | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> Iterator[ManualJournal]:
-        for item in self._iter(
-            "/ManualJournals",
-            "ManualJournals",
-            params={"where": where},
-            modified_since=modified_since,
-            page_size=page_size,
-        ):
-            yield ManualJournal.from_api(item)
+    # --- journals and bank transactions ----------------------------------------------------------
 
     def create_manual_journals(
         self, *, journals: Sequence[Mapping], idempotency_key: str
@@ -147,22 +130,6 @@ class TransactionsMixin:
             idempotency_key=idempotency_key,
         )
 
-    def list_bank_transactions(
-        self,
-        *,
-        modified_since: datetime | None = None,
-        where: str | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> Iterator[BankTransaction]:
-        for item in self._iter(
-            "/BankTransactions",
-            "BankTransactions",
-            params={"where": where},
-            modified_since=modified_since,
-            page_size=page_size,
-        ):
-            yield BankTransaction.from_api(item)
-
     def create_bank_transactions(
         self, *, transactions: Sequence[Mapping], idempotency_key: str
     ) -> BatchResult:
@@ -175,7 +142,7 @@ class TransactionsMixin:
             idempotency_key=idempotency_key,
         )
 
-    # --- attachments and history ---------------------------------------------------------------
+    # --- attachments and history -----------------------------------------------------------------
 
     def upload_attachment(
         self,
@@ -226,9 +193,3 @@ class TransactionsMixin:
             HistoryRecord.from_api(i)
             for i in self._items_of(body, items_key="HistoryRecords", url=path)
         ]
-
-    def list_history(self, *, entity: str, entity_id: str) -> list[HistoryRecord]:
-        if entity not in HISTORY:
-            raise ValueError(f"Xero keeps no history notes on {entity}")
-        path = f"/{entity}/{quote(entity_id)}/History"
-        return [HistoryRecord.from_api(i) for i in self._list(path, "HistoryRecords")]
