@@ -159,6 +159,15 @@ else:
 if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
     raise ImproperlyConfigured("Q_RETRY must be greater than Q_TIMEOUT")
 
+# One writer per integration: a run beats its heartbeat while it works; one silent for longer
+# than the timeout (worker killed, machine lost) is abandoned and its lease freed for the next.
+HXSYNC_RUN_TIMEOUT_SECONDS = env.int("HXSYNC_RUN_TIMEOUT_SECONDS", default=300)
+HXSYNC_RUN_HEARTBEAT_SECONDS = env.float("HXSYNC_RUN_HEARTBEAT_SECONDS", default=10.0)
+if HXSYNC_RUN_HEARTBEAT_SECONDS * 3 > HXSYNC_RUN_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured(
+        "HXSYNC_RUN_HEARTBEAT_SECONDS must be at most a third of HXSYNC_RUN_TIMEOUT_SECONDS"
+    )
+
 # Who is told, in the admin and in the User-Agent sent to Harvest, how to reach this install.
 HXSYNC_CONTACT_EMAIL = env.str("HXSYNC_CONTACT_EMAIL", default="finance@example.com")
 # OAuth apps registered with Harvest (id.getharvest.com/developers) and Xero (developer.xero.com).

@@ -1,41 +1,23 @@
 """Run orchestration: which flows a run covers, in what order, and what must hold first.
 
 Each flow's runner takes a FlowContext, records what it does through `ctx.recorder`, and
-returns nothing; the engine keeps the recorder's summary (with the calls each client made)
-on the SyncRun's counters.
+returns nothing; the engine keeps the recorder's summary (with the calls each client made) on
+the SyncRun's counters. Which flows exist, their order and what each needs first come from the
+registry (syncapp/flows/registry.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
-from django.utils.module_loading import import_string
-
 from syncapp.flows.base import FlowContext, RunRecorder
+from syncapp.flows.registry import ALL, Flow, flows_for_run
 from syncapp.models import Connection, SyncRun
-
-FlowRunner = Callable[[FlowContext], None]
-
-# Order matters: contacts before invoices (an invoice needs its contact), invoices before payments.
-FLOW_ORDER = ("contacts", "invoices", "payments", "expenses", "journals", "overdue")
-
-# Each flow adds its runner here once it exists ("name": "dotted.path.to.runner").
-FLOW_RUNNER_PATHS: dict[str, str] = {
-    "contacts": "syncapp.flows.contacts.runner.contacts_run",
-    "invoices": "syncapp.flows.invoices.runner.invoices_run",
-    "payments": "syncapp.flows.payments.runner.payments_run",
-}
 
 
 class RunBlocked(Exception):
     """The run cannot start; the message says what finance should do about it."""
-
-
-def flow_runner(name: str) -> FlowRunner | None:
-    path = FLOW_RUNNER_PATHS.get(name)
-    return import_string(path) if path else None
 
 
 def run_preflight(*, run: SyncRun) -> dict[str, Connection]:
@@ -76,25 +58,54 @@ def run_clients(*, connections: dict[str, Connection], stack: ExitStack, **clien
     return harvest, xero
 
 
-def run_flows(*, run: SyncRun, **client_options: Any) -> dict:
+def flows_never_completed(*, integration_id: int, names: tuple[str, ...]) -> set[str]:
+    """Of these flows, those with no completed real run on this integration yet."""
+    if not names:
+        return set()
+    done = set(
+        SyncRun.objects.filter(
+            integration_id=integration_id, status__in=SyncRun.COMPLETED, dry_run=False
+        )
+        .values_list("flow", flat=True)
+        .distinct()
+    )
+    if ALL in done:
+        return set()
+    return {name for name in names if name not in done}
+
+
+def run_plan(*, run: SyncRun) -> list[Flow]:
+    """The flows this run performs, in order."""
+    return flows_for_run(name=run.flow, scope=run.scope)
+
+
+def run_flows(*, run: SyncRun, heartbeat=None, **client_options: Any) -> dict:
     """Run the flows this run covers; returns the run's counters."""
     connections = run_preflight(run=run)
-    wanted = FLOW_ORDER if run.flow == SyncRun.Flow.ALL else (run.flow,)
-    runners = [(name, flow_runner(name)) for name in wanted]
-    runners = [(name, runner) for name, runner in runners if runner is not None]
-    counters: dict = {"flows_run": [name for name, _ in runners]}
-    if not runners:
+    plan = run_plan(run=run)
+    counters: dict = {"flows_run": [flow.name for flow in plan]}
+    if not plan:
         return counters
     with ExitStack() as stack:
         harvest, xero = run_clients(connections=connections, stack=stack, **client_options)
-        for name, runner in runners:
-            recorder = RunRecorder(run=run)
+        if heartbeat is not None:
+            harvest.on_send = xero.on_send = heartbeat.beat
+        for flow in plan:
+            recorder = RunRecorder(run=run, heartbeat=heartbeat)
             harvest_before, xero_before = harvest.calls, xero.calls
             try:
-                runner(FlowContext(run=run, harvest=harvest, xero=xero, recorder=recorder))
+                flow.run(FlowContext(run=run, harvest=harvest, xero=xero, recorder=recorder))
             finally:
                 recorder.flush()
                 recorder.summary.harvest_calls = harvest.calls - harvest_before
                 recorder.summary.xero_calls = xero.calls - xero_before
-                counters[name] = recorder.summary.as_dict()
+                counters[flow.name] = recorder.summary.as_dict()
+                run.counters = counters
     return counters
+
+
+def counters_failed(counters: dict) -> int:
+    """Records that failed in a run, over every flow it ran."""
+    return sum(
+        int((counters.get(name) or {}).get("failed", 0)) for name in counters.get("flows_run", [])
+    )

@@ -1,18 +1,20 @@
-"""The recurring work django-q2 runs (polls, reconciliation), kept in one list.
+"""The recurring work django-q2 runs, kept in one list.
 
-`schedules_ensure()` creates or updates each entry by name; `manage.py start` calls it, and a
-production install runs `manage.py schedules` once after each upgrade.
+`schedules_ensure()` creates or updates each entry by name and removes hxsync entries no longer
+listed; `manage.py start` calls it, and a production install runs `manage.py schedules` once
+after each upgrade. Which flows are polled, and how often, is each flow's registry entry.
 """
 
 from django_q.models import Schedule
 
-# (name, task function, minutes between runs). Flows add their entries here.
-SCHEDULES: list[tuple[str, str, int]] = []
-
-# Xero -> Harvest payments fallback poll (issue 8); decides per integration whether it is due.
-SCHEDULES.append(("hxsync: payments fallback poll", "syncapp.tasks.payments_poll_task", 1))
-# Harvest invoices -> Xero (issue 7): incremental by cursor; deletions reconciled once a day.
-SCHEDULES.append(("hxsync: invoices poll", "syncapp.tasks.invoices_poll_task", 10))
+PREFIX = "hxsync: "
+# (name, task function, minutes between runs).
+SCHEDULES: list[tuple[str, str, int]] = [
+    # Each flow decides per integration whether it is due (flows/registry.py poll_minutes).
+    (f"{PREFIX}polls", "syncapp.tasks.flows_poll_task", 1),
+    # Runs whose worker died are closed and queued runs nobody works on handed out again.
+    (f"{PREFIX}watchdog", "syncapp.tasks.runs_watchdog_task", 1),
+]
 
 
 def schedules_ensure() -> list[str]:
@@ -28,8 +30,5 @@ def schedules_ensure() -> list[str]:
             },
         )
         names.append(name)
+    Schedule.objects.filter(name__startswith=PREFIX).exclude(name__in=names).delete()
     return names
-
-
-# Harvest clients <-> Xero contacts poll (issue 6): cursors make an idle poll a few reads.
-SCHEDULES.append(("hxsync: contacts poll", "syncapp.tasks.contacts_poll_task", 5))

@@ -9,27 +9,38 @@ def sync_run_task(run_id: int) -> str | None:
 
 
 def webhook_events_task(event_ids: list[int]) -> dict:
-    from syncapp.flows.payments.webhooks import webhook_events_process
+    from syncapp.services.webhook_runs import webhook_events_process
 
     return webhook_events_process(event_ids=event_ids)
 
 
-def payments_poll_task() -> list[int]:
-    """The fallback poll: a payments run for every active integration (none if one is queued)."""
-    from syncapp.flows.payments.schedule import payments_poll_request
+def flows_poll_task() -> dict[str, list[int]]:
+    """Every minute: a run of each flow that is due, on each connected integration."""
+    from syncapp.services.polls import flows_poll
 
-    return payments_poll_request()
+    return flows_poll()
+
+
+def runs_watchdog_task() -> dict:
+    from syncapp.services.runs import runs_watchdog
+
+    return runs_watchdog()
+
+
+# Task names that schedules and queued tasks of earlier versions still refer to.
+def payments_poll_task() -> list[int]:
+    from syncapp.services.polls import flow_poll_request
+
+    return flow_poll_request(name="payments")
 
 
 def contacts_poll_task() -> list[int]:
-    """Poll Harvest clients / Xero contacts: a contacts run per active integration."""
-    from syncapp.flows.contacts.schedule import contacts_poll_request
+    from syncapp.services.polls import flow_poll_request
 
-    return contacts_poll_request()
+    return flow_poll_request(name="contacts")
 
 
 def invoices_poll_task() -> list[int]:
-    """Poll Harvest for new and changed invoices: an invoices run per active integration."""
-    from syncapp.flows.invoices.services import invoices_poll_request
+    from syncapp.services.polls import flow_poll_request
 
-    return invoices_poll_request()
+    return flow_poll_request(name="invoices")

@@ -19,6 +19,8 @@ def run_progress(request, run_id: int):
             "done": run.done,
             "counters": run.counters,
             "error": run.error,
+            "note": run.note,
+            "label": run.get_status_display(),
             "finished": run.status in SyncRun.FINISHED,
         }
     )

@@ -36,3 +36,22 @@ def chromium_path():
     path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
     require(bool(path), "Debian's chromium (apt-get install chromium)")
     return path
+
+
+@pytest.fixture
+def replace_flow_runner(monkeypatch):
+    """Swap a registered flow's runner for a test function: `replace_flow_runner("contacts",
+    "tests.module.function")`."""
+    import dataclasses
+
+    from syncapp.flows import registry
+
+    def replace(name: str, runner: str) -> None:
+        current = registry.flows()
+        swapped = tuple(
+            dataclasses.replace(flow, runner=runner) if flow.name == name else flow
+            for flow in current
+        )
+        monkeypatch.setattr(registry, "flows", lambda: swapped)
+
+    return replace

@@ -1,10 +1,16 @@
 from django.contrib import admin, messages
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, IntegerField, JSONField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
 
-from syncapp.models import Connection, Integration, SyncRun
+from syncapp.admin.runs import outcome_html
+from syncapp.engine import counters_failed
+from syncapp.models import Connection, Integration, SyncLink, SyncRun
 from syncapp.services.runs import sync_run_request
+
+# Ledger states a person should look at: failed, waiting (held) or in review.
+ATTENTION = (SyncLink.State.FAILED, SyncLink.State.HELD, SyncLink.State.CONFLICT)
 
 
 class ConnectionInline(admin.TabularInline):
@@ -26,6 +32,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         "is_active",
         "xero_invoice_status",
         "open_conflicts",
+        "needs_attention",
         "last_run",
         "checks",
     )
@@ -66,7 +73,34 @@ class IntegrationAdmin(admin.ModelAdmin):
                 open_conflict_count=Count("conflicts", filter=Q(conflicts__status="open")),
                 last_run_id=Subquery(latest_runs.values("pk")[:1]),
                 last_run_status=Subquery(latest_runs.values("status")[:1]),
+                last_run_counters=Subquery(
+                    latest_runs.values("counters")[:1], output_field=JSONField()
+                ),
+                attention_count=Coalesce(
+                    Subquery(
+                        SyncLink.objects.filter(integration=OuterRef("pk"), state__in=ATTENTION)
+                        .order_by()
+                        .values("integration")
+                        .annotate(n=Count("pk"))
+                        .values("n")[:1],
+                        output_field=IntegerField(),
+                    ),
+                    0,
+                ),
             )
+        )
+
+    @admin.display(description="Records needing attention", ordering="attention_count")
+    def needs_attention(self, obj):
+        if not obj.attention_count:
+            return "0"
+        url = reverse("admin:syncapp_synclink_changelist")
+        return format_html(
+            '<a href="{}?integration__id__exact={}&state__in={}">{} failed or waiting</a>',
+            url,
+            obj.pk,
+            ",".join(ATTENTION),
+            obj.attention_count,
         )
 
     @admin.display(description="Open conflicts", ordering="open_conflict_count")
@@ -86,8 +120,9 @@ class IntegrationAdmin(admin.ModelAdmin):
         if obj.last_run_id is None:
             return "never"
         url = reverse("admin:syncapp_syncrun_change", args=[obj.last_run_id])
-        status = SyncRun.Status(obj.last_run_status).label
-        return format_html('<a href="{}">#{} {}</a>', url, obj.last_run_id, status.lower())
+        failed = counters_failed(obj.last_run_counters or {})
+        outcome = outcome_html(status=obj.last_run_status, failed=failed)
+        return format_html('<a href="{}">#{}</a> {}', url, obj.last_run_id, outcome)
 
     @admin.display(description="Before syncing")
     def checks(self, obj):

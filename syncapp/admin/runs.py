@@ -3,6 +3,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from syncapp.admin.readonly import ReadOnlyAdmin
+from syncapp.engine import counters_failed
+from syncapp.flows.registry import flow_choices
 from syncapp.models import SyncEvent, SyncRun
 
 RUN_COLUMNS = (
@@ -16,7 +18,24 @@ RUN_COLUMNS = (
     ("xero_calls", "Xero calls"),
     ("harvest_calls", "Harvest calls"),
 )
-FLOW_LABELS = dict(SyncRun.Flow.choices)
+OUTCOME_COLOURS = {
+    SyncRun.Status.SUCCEEDED: "#15803d",
+    SyncRun.Status.WITH_FAILURES: "#b45309",
+    SyncRun.Status.ABANDONED: "#b45309",
+    SyncRun.Status.FAILED: "#b91c1c",
+    SyncRun.Status.BLOCKED: "#b91c1c",
+}
+
+
+def outcome_html(*, status: str, failed: int = 0):
+    """A run's status as finance reads it: coloured, with the failures counted."""
+    label = SyncRun.Status(status).label
+    if failed and status == SyncRun.Status.WITH_FAILURES:
+        label = f"{label} ({failed})"
+    colour = OUTCOME_COLOURS.get(status)
+    if colour is None:
+        return label
+    return format_html('<strong style="color: {}">{}</strong>', colour, label)
 
 
 @admin.register(SyncRun)
@@ -26,7 +45,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "integration",
         "flow",
         "trigger",
-        "status",
+        "outcome",
         "dry_run",
         "progress",
         "created_at",
@@ -41,7 +60,8 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "flow",
         "trigger",
         "dry_run",
-        "status",
+        "outcome",
+        "note",
         "requested_by",
         "progress",
         "what_it_did",
@@ -54,6 +74,19 @@ class SyncRunAdmin(ReadOnlyAdmin):
     )
     fields = readonly_fields
     change_form_template = "admin/syncapp/syncrun/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = self.get_object(request, object_id)
+        extra = dict(extra_context or {}, finished_statuses=SyncRun.FINISHED)
+        if run is not None:
+            failed = counters_failed(run.counters or {})
+            # What went through, not what was looked at: a run with failures never fills up.
+            extra.update(failed_count=failed, bar_value=max(run.done - failed, 0))
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    @admin.display(description="Status", ordering="status")
+    def outcome(self, obj):
+        return outcome_html(status=obj.status, failed=counters_failed(obj.counters or {}))
 
     @admin.display(description="Progress")
     def progress(self, obj):
@@ -72,7 +105,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
             "<tr><th>{}</th>{}</tr>",
             (
                 (
-                    FLOW_LABELS.get(name, name),
+                    dict(flow_choices()).get(name, name),
                     format_html_join(
                         "", "<td>{}</td>", ((counts.get(key, 0),) for key, _ in RUN_COLUMNS)
                     ),

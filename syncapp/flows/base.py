@@ -74,6 +74,11 @@ class FlowContext:
     recorder: RunRecorder
 
     @property
+    def scope(self) -> dict:
+        """What a targeted run is limited to (resync, webhook, released conflict); {}: all."""
+        return self.run.scope or {}
+
+    @property
     def integration(self) -> Integration:
         return self.run.integration
 
@@ -85,12 +90,16 @@ class FlowContext:
 class RunRecorder:
     """Collects per-record events and counters; writes them a batch at a time, not per record."""
 
-    def __init__(self, *, run: SyncRun, flush_every: int = 500) -> None:
+    def __init__(self, *, run: SyncRun, flush_every: int = 500, heartbeat=None) -> None:
         self.run = run
         self.summary = FlowSummary()
         self._pending: list[SyncEvent] = []
         self._done_pending = 0
         self.flush_every = flush_every
+        self.heartbeat = heartbeat
+        # The counter each record last went to: a record met twice in one run (a batch
+        # replayed after a lost answer, a leftover read again) is counted once, as it ended.
+        self._counted: dict[tuple[str, str], str] = {}
 
     def record(
         self,
@@ -106,7 +115,7 @@ class RunRecorder:
         counts_as_done: bool = True,
     ) -> None:
         counter = ACTION_COUNTER[SyncEvent.Action(action)]
-        setattr(self.summary, counter, getattr(self.summary, counter) + 1)
+        self._count(kind=kind, record=str(harvest_id or xero_id or ""), counter=counter)
         self._pending.append(
             SyncEvent(
                 run=self.run,
@@ -124,6 +133,16 @@ class RunRecorder:
             self._done_pending += 1
         if len(self._pending) >= self.flush_every:
             self.flush()
+        elif self.heartbeat is not None:
+            self.heartbeat.beat()
+
+    def _count(self, *, kind: str, record: str, counter: str) -> None:
+        if record:
+            previous = self._counted.get((kind, record))
+            if previous is not None:
+                setattr(self.summary, previous, getattr(self.summary, previous) - 1)
+            self._counted[(kind, record)] = counter
+        setattr(self.summary, counter, getattr(self.summary, counter) + 1)
 
     def set_total(self, total: int) -> None:
         self.run.total = total
@@ -139,3 +158,5 @@ class RunRecorder:
         if self._done_pending:
             SyncRun.objects.filter(pk=self.run.pk).update(done=F("done") + self._done_pending)
             self._done_pending = 0
+        if self.heartbeat is not None:
+            self.heartbeat.beat()

@@ -4,7 +4,7 @@ from syncapp.models.governor import RateGovernorState
 from syncapp.models.integration import Integration
 from syncapp.models.ledger import Cursor, SyncKind, SyncLink
 from syncapp.models.payments import PaymentLedgerEntry
-from syncapp.models.runs import SyncEvent, SyncRun
+from syncapp.models.runs import IntegrationLease, SyncEvent, SyncRun
 from syncapp.models.webhooks import WebhookEvent
 from syncapp.models.xero_cache import XeroOrgCache
 
@@ -13,6 +13,7 @@ __all__ = [
     "Connection",
     "Cursor",
     "Integration",
+    "IntegrationLease",
     "PaymentLedgerEntry",
     "RateGovernorState",
     "SyncEvent",

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from syncapp.flows.registry import flow_choices
 from syncapp.models.ledger import SyncKind
 
 
@@ -8,13 +9,12 @@ class SyncRun(models.Model):
     """One run of one flow (or of all of them), from queued to finished."""
 
     class Flow(models.TextChoices):
+        """Names code refers to; the field's choices come from the flow registry."""
+
         ALL = "all", "Everything"
         CONTACTS = "contacts", "Clients → contacts"
         INVOICES = "invoices", "Invoices"
         PAYMENTS = "payments", "Payments"
-        EXPENSES = "expenses", "Expenses"
-        JOURNALS = "journals", "Cost journals"
-        OVERDUE = "overdue", "Overdue alerts"
 
     class Trigger(models.TextChoices):
         MANUAL = "manual", "Sync now (admin)"
@@ -27,14 +27,25 @@ class SyncRun(models.Model):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
+        WITH_FAILURES = "with_failures", "Finished with failures"
         FAILED = "failed", "Failed"
+        BLOCKED = "blocked", "Blocked"
+        ABANDONED = "abandoned", "Abandoned"
 
-    FINISHED = (Status.SUCCEEDED, Status.FAILED)
+    FINISHED = (
+        Status.SUCCEEDED,
+        Status.WITH_FAILURES,
+        Status.FAILED,
+        Status.BLOCKED,
+        Status.ABANDONED,
+    )
+    # Outcomes after which the flows it covered have done their work at least once.
+    COMPLETED = (Status.SUCCEEDED, Status.WITH_FAILURES)
 
     integration = models.ForeignKey(
         "syncapp.Integration", on_delete=models.CASCADE, related_name="runs"
     )
-    flow = models.CharField(max_length=16, choices=Flow.choices, default=Flow.ALL)
+    flow = models.CharField(max_length=16, choices=flow_choices, default=Flow.ALL)
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
@@ -44,7 +55,16 @@ class SyncRun(models.Model):
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     counters = models.JSONField(default=dict, blank=True)
+    scope = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Only these records (e.g. the invoices of a resync); empty: everything due.",
+    )
     error = models.TextField(blank=True)
+    note = models.CharField(
+        max_length=255, blank=True, help_text="What the run is waiting for, while it waits."
+    )
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -56,6 +76,7 @@ class SyncRun(models.Model):
         indexes = [
             models.Index(fields=["integration", "status"], name="syncrun_status_idx"),
             models.Index(fields=["created_at"], name="syncrun_created_idx"),
+            models.Index(fields=["status", "heartbeat_at"], name="syncrun_heartbeat_idx"),
         ]
 
     def __str__(self):
@@ -103,3 +124,20 @@ class SyncEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} {self.get_kind_display()} {self.label}"
+
+
+class IntegrationLease(models.Model):
+    """One writer per integration: the run holding this row may write; a run whose heartbeat
+    stops loses it to the next run once `HXSYNC_RUN_TIMEOUT_SECONDS` has passed."""
+
+    integration = models.OneToOneField(
+        "syncapp.Integration", on_delete=models.CASCADE, primary_key=True, related_name="lease"
+    )
+    run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acquired_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Lease of {self.integration_id}: run {self.run_id or '-'}"

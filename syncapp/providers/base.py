@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -145,6 +145,9 @@ class ProviderClient(PaginationMixin):
         self.retry = retry or RetryPolicy()
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not crypto
         self.calls = 0
+        # Called before every request; the engine beats the run's heartbeat here, so a run
+        # blocked in a long listing or a rate-limit wait is still seen alive.
+        self.on_send: Callable[[], None] | None = None
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
@@ -272,6 +275,8 @@ class ProviderClient(PaginationMixin):
         started = time.perf_counter()
         try:
             self.calls += 1
+            if self.on_send is not None:
+                self.on_send()
             try:
                 response = self._http.send(request)
             except httpx.TransportError as exc:

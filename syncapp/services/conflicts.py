@@ -135,7 +135,11 @@ def conflict_link(
             conflict, resolution=Conflict.Resolution.LINK, user=user, xero_id=str(xero_contact_id)
         )
         if release:
-            conflict_release(integration=conflict.integration, user=user)
+            conflict_release(
+                integration=conflict.integration,
+                harvest_client_ids=[conflict.harvest_id],
+                user=user,
+            )
     return conflict
 
 
@@ -155,7 +159,11 @@ def conflict_create_new(*, conflict: Conflict, user=None, release: bool = True) 
         link.save(update_fields=["xero_id", "state", "last_error", "snapshot", "updated_at"])
         _close(conflict, resolution=Conflict.Resolution.CREATE, user=user)
         if release:
-            conflict_release(integration=conflict.integration, user=user)
+            conflict_release(
+                integration=conflict.integration,
+                harvest_client_ids=[conflict.harvest_id],
+                user=user,
+            )
     return conflict
 
 
@@ -182,7 +190,11 @@ def conflict_ignore(*, conflict: Conflict, user=None) -> Conflict:
             xero_id=(link.xero_id or "") if link else "",
         )
         if fields:
-            conflict_release(integration=conflict.integration, user=user)
+            conflict_release(
+                integration=conflict.integration,
+                harvest_client_ids=[conflict.harvest_id],
+                user=user,
+            )
     return conflict
 
 
@@ -213,21 +225,32 @@ def conflict_take_side(
         )
         _close(conflict, resolution=resolution, user=user, xero_id=link.xero_id or "")
         if release:
-            conflict_release(integration=conflict.integration, user=user)
+            conflict_release(
+                integration=conflict.integration,
+                harvest_client_ids=[conflict.harvest_id],
+                user=user,
+            )
     return conflict
 
 
-def conflict_release(*, integration: Integration, user=None) -> list[SyncRun]:
-    """Queue the contact change and the invoices that waited for it (after commit)."""
+def conflict_release(
+    *, integration: Integration, harvest_client_ids: Iterable[str], user=None
+) -> list[SyncRun]:
+    """Queue a run for just the clients released (their contact change, then the invoices that
+    waited for them), so they reach Xero within seconds instead of at the next poll."""
     from syncapp.services.runs import sync_run_request
 
-    runs = []
-    for flow in (SyncRun.Flow.CONTACTS, SyncRun.Flow.INVOICES):
-        run, _ = sync_run_request(
-            integration=integration, flow=flow, trigger=SyncRun.Trigger.RESYNC, user=user
-        )
-        runs.append(run)
-    return runs
+    ids = sorted({str(h) for h in harvest_client_ids if h})
+    if not ids:
+        return []
+    run, _ = sync_run_request(
+        integration=integration,
+        flow=SyncRun.Flow.ALL,
+        trigger=SyncRun.Trigger.RESYNC,
+        user=user,
+        scope={"harvest_client_ids": ids},
+    )
+    return [run]
 
 
 BULK_ACTIONS = ("link_best", "create", "ignore", "take_harvest", "take_xero")
@@ -239,6 +262,7 @@ def conflicts_resolve_bulk(*, conflicts: Iterable[Conflict], action: str, user=N
         raise ValueError(f"unknown bulk action {action!r}")
     outcome = BulkOutcome()
     touched: dict[int, Integration] = {}
+    released: dict[int, list[str]] = {}
     for conflict in conflicts:
         try:
             if action == "link_best":
@@ -260,9 +284,12 @@ def conflicts_resolve_bulk(*, conflicts: Iterable[Conflict], action: str, user=N
         outcome.resolved += 1
         if action != "ignore":
             touched[conflict.integration_id] = conflict.integration
-    for integration in touched.values():
+            released.setdefault(conflict.integration_id, []).append(conflict.harvest_id)
+    for integration_id, integration in touched.items():
         with transaction.atomic():
-            outcome.runs += conflict_release(integration=integration, user=user)
+            outcome.runs += conflict_release(
+                integration=integration, harvest_client_ids=released[integration_id], user=user
+            )
     return outcome
 
 

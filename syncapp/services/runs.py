@@ -1,19 +1,42 @@
-"""Sync runs: request one, hand it to a worker, move it through its states."""
+"""Sync runs: request one, hand it to a worker, move it through its states.
+
+One writer per integration (services/leases.py): a run that would write takes the integration's
+lease before it starts; one asked for while another writes stays QUEUED, says what it waits for,
+and is handed to a worker again the moment the lease frees (`runs_kick`). Dry runs write nothing
+and need no lease. The outcome is honest: a run in which records failed is WITH_FAILURES, never
+SUCCEEDED; one that could not start is BLOCKED; one whose worker died is ABANDONED.
+"""
+
+from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from syncapp import engine
+from syncapp.crypto import SecretUnreadable
 from syncapp.models import Integration, SyncRun
 from syncapp.providers.errors import AuthExpired, Forbidden
 from syncapp.services.connections import connection_auth_lost
+from syncapp.services.leases import (
+    Heartbeat,
+    LeaseLost,
+    lease_acquire,
+    lease_holder,
+    lease_release,
+    runs_abandon_stale,
+)
 
 logger = logging.getLogger(__name__)
 
 ACTIVE_STATUSES = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
+LEASE_POLL_SECONDS = 0.5
+# A queued run nobody claimed for this long lost its task (or its kick): hand it out again.
+QUEUED_UNCLAIMED = timedelta(seconds=60)
 
 
 def sync_run_request(
@@ -23,25 +46,51 @@ def sync_run_request(
     trigger: str = SyncRun.Trigger.MANUAL,
     user=None,
     dry_run: bool = False,
+    scope: dict | None = None,
 ) -> tuple[SyncRun, bool]:
-    """Queue a run unless the same one is already queued or running.
+    """Queue a run, or return the one already covering it. Returns (run, created).
 
-    Returns (run, created). The task is enqueued only once the run row is committed, so a
-    worker never looks for a run that does not exist yet.
-    """
+    An unscoped request is merged into a queued or running run of the same flow (or of
+    everything); a request for everything turns a queued single-flow run into one for
+    everything. Scoped runs (resync, webhook, released conflict) are never merged away. The
+    task is enqueued only once the run row is committed."""
+    runs_abandon_stale()
+    scope = scope or {}
     with transaction.atomic():
-        existing = (
-            SyncRun.objects.select_for_update()
-            .filter(integration=integration, flow=flow, dry_run=dry_run, status__in=ACTIVE_STATUSES)
-            .first()
-        )
-        if existing:
-            return existing, False
+        if not scope:
+            existing = _run_covering(integration=integration, flow=flow, dry_run=dry_run)
+            if existing is not None:
+                return existing, False
         run = SyncRun.objects.create(
-            integration=integration, flow=flow, trigger=trigger, requested_by=user, dry_run=dry_run
+            integration=integration,
+            flow=flow,
+            trigger=trigger,
+            requested_by=user,
+            dry_run=dry_run,
+            scope=scope,
         )
         transaction.on_commit(lambda: sync_run_enqueue(run_id=run.pk))
     return run, True
+
+
+def _run_covering(*, integration: Integration, flow: str, dry_run: bool) -> SyncRun | None:
+    active = list(
+        SyncRun.objects.select_for_update()
+        .filter(integration=integration, dry_run=dry_run, status__in=ACTIVE_STATUSES, scope={})
+        .order_by("created_at")
+    )
+    for run in active:
+        if run.flow in (flow, SyncRun.Flow.ALL):
+            return run
+    if flow == SyncRun.Flow.ALL:
+        for run in active:
+            if run.status == SyncRun.Status.QUEUED:
+                SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.QUEUED).update(
+                    flow=SyncRun.Flow.ALL
+                )
+                run.flow = SyncRun.Flow.ALL
+                return run
+    return None
 
 
 def sync_run_enqueue(*, run_id: int) -> str:
@@ -52,39 +101,142 @@ def sync_run_enqueue(*, run_id: int) -> str:
     return task_id
 
 
-def sync_run_execute(*, run_id: int, **client_options) -> SyncRun | None:
-    """Claim a queued run and run it. Safe to call twice: only one caller claims the run.
-
-    `client_options` (transport, clock) let tests and benchmarks drive the in-process sandbox."""
-    claimed = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.QUEUED).update(
-        status=SyncRun.Status.RUNNING, started_at=timezone.now()
+def runs_kick(*, integration_id: int) -> int | None:
+    """Hand the integration's oldest queued run to a worker (a run whose lease just freed, or
+    one whose task was lost). Safe to repeat: only one worker ever claims a run."""
+    run_id = (
+        SyncRun.objects.filter(integration_id=integration_id, status=SyncRun.Status.QUEUED)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+        .first()
     )
-    if not claimed:
+    if run_id is not None:
+        sync_run_enqueue(run_id=run_id)
+    return run_id
+
+
+def sync_run_execute(*, run_id: int, wait_seconds: float = 0, **client_options) -> SyncRun | None:
+    """Claim a queued run and run it; None when there was nothing to do or it must wait.
+
+    Safe to call twice: only one caller claims the run. A run that writes waits up to
+    `wait_seconds` for the integration's lease, then stays QUEUED (saying for what) and is
+    kicked when the lease frees. `client_options` (transport, clock) let tests and benchmarks
+    drive the in-process sandbox."""
+    runs_abandon_stale()
+    run = SyncRun.objects.select_related("integration").filter(pk=run_id).first()
+    if run is None or run.status != SyncRun.Status.QUEUED:
         logger.info("sync run %s is not queued any more; nothing to do", run_id)
         return None
-    run = SyncRun.objects.select_related("integration").get(pk=run_id)
+    writes = not run.dry_run
+    if writes and not _lease_wait(run=run, wait_seconds=wait_seconds):
+        return None
+    claimed = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.QUEUED).update(
+        status=SyncRun.Status.RUNNING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        note="",
+    )
+    if not claimed:
+        if writes:
+            lease_release(integration_id=run.integration_id, run_id=run.pk)
+        return None
+    run.refresh_from_db()
+    try:
+        return _run_perform(
+            run=run, heartbeat=Heartbeat(run=run, holds_lease=writes), **client_options
+        )
+    finally:
+        if writes:
+            lease_release(integration_id=run.integration_id, run_id=run.pk)
+        runs_kick(integration_id=run.integration_id)
+
+
+def _lease_wait(*, run: SyncRun, wait_seconds: float) -> bool:
+    deadline = time.monotonic() + wait_seconds
+    while not lease_acquire(integration_id=run.integration_id, run_id=run.pk):
+        if time.monotonic() >= deadline:
+            holder = lease_holder(integration_id=run.integration_id)
+            if holder and holder != run.pk:
+                SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.QUEUED).update(
+                    note=f"Waiting for run #{holder} to finish: one run writes at a time."
+                )
+            return False
+        time.sleep(LEASE_POLL_SECONDS)
+        runs_abandon_stale()
+    return True
+
+
+def _run_perform(*, run: SyncRun, heartbeat: Heartbeat, **client_options) -> SyncRun:
     logger.info("sync run %s started: %s for %s", run.pk, run.flow, run.integration)
     try:
-        counters = engine.run_flows(run=run, **client_options)
+        counters = engine.run_flows(run=run, heartbeat=heartbeat, **client_options)
     except engine.RunBlocked as exc:
-        return sync_run_finish(run=run, status=SyncRun.Status.FAILED, error=str(exc))
+        return sync_run_finish(run=run, status=SyncRun.Status.BLOCKED, error=str(exc))
+    except SecretUnreadable as exc:
+        return sync_run_finish(run=run, status=SyncRun.Status.BLOCKED, error=str(exc))
     except (AuthExpired, Forbidden) as exc:
         # Retrying cannot help: the connection is marked for reconnecting and the run says how.
         error = connection_auth_lost(integration=run.integration, provider=exc.provider, error=exc)
-        return sync_run_finish(run=run, status=SyncRun.Status.FAILED, error=error)
+        return sync_run_finish(run=run, status=SyncRun.Status.BLOCKED, error=error)
+    except LeaseLost as exc:
+        return sync_run_finish(run=run, status=SyncRun.Status.ABANDONED, error=str(exc))
     except Exception as exc:
         logger.exception("sync run %s failed", run.pk)
-        error = f"Unexpected error: {type(exc).__name__}: {exc}. The technical details are in the worker log."
+        error = (
+            f"Unexpected error: {type(exc).__name__}: {exc}. "
+            "The technical details are in the worker log."
+        )
         return sync_run_finish(run=run, status=SyncRun.Status.FAILED, error=error)
+    failed = engine.counters_failed(counters)
+    if failed:
+        return sync_run_finish(
+            run=run,
+            status=SyncRun.Status.WITH_FAILURES,
+            counters=counters,
+            error=f"{failed} record{'s' if failed != 1 else ''} failed; each says why under "
+            "Sync events, and the next run tries again.",
+        )
     return sync_run_finish(run=run, status=SyncRun.Status.SUCCEEDED, counters=counters)
 
 
 def sync_run_finish(*, run: SyncRun, status: str, error: str = "", counters=None) -> SyncRun:
+    """Close a run with its outcome; a run abandoned meanwhile keeps that outcome."""
     run.status = status
     run.error = error
     if counters is not None:
         run.counters = counters
     run.finished_at = timezone.now()
-    run.save(update_fields=["status", "error", "counters", "finished_at"])
-    logger.info("sync run %s %s%s", run.pk, status, f": {error}" if error else "")
+    run.note = ""
+    updated = SyncRun.objects.filter(
+        pk=run.pk, status__in=(SyncRun.Status.RUNNING, SyncRun.Status.QUEUED)
+    ).update(
+        status=status,
+        error=error,
+        counters=run.counters,
+        finished_at=run.finished_at,
+        note="",
+    )
+    if not updated:
+        run.refresh_from_db()
+    logger.info("sync run %s %s%s", run.pk, run.status, f": {error}" if error else "")
     return run
+
+
+def runs_watchdog() -> dict:
+    """Every minute: abandon runs whose worker died, and hand queued runs that nobody is
+    working on to a worker (their task was lost, or the lease freed without a kick)."""
+    abandoned = runs_abandon_stale()
+    kicked = []
+    waiting = (
+        SyncRun.objects.filter(
+            status=SyncRun.Status.QUEUED, created_at__lt=timezone.now() - QUEUED_UNCLAIMED
+        )
+        .values_list("integration_id", flat=True)
+        .distinct()
+    )
+    for integration_id in set(waiting):
+        if lease_holder(integration_id=integration_id) is None:
+            run_id = runs_kick(integration_id=integration_id)
+            if run_id is not None:
+                kicked.append(run_id)
+    return {"abandoned": abandoned, "kicked": kicked}

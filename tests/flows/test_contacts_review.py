@@ -53,8 +53,9 @@ def test_link_releases_the_client_and_queues_contacts_and_invoices(sandbox, sync
         contact_id,
         None,
     )
-    queued = SyncRun.objects.filter(status=SyncRun.Status.QUEUED, trigger=SyncRun.Trigger.RESYNC)
-    assert sorted(queued.values_list("flow", flat=True)) == ["contacts", "invoices"]
+    # One run for just this client: its contact, then the invoices that waited for it.
+    queued = SyncRun.objects.get(status=SyncRun.Status.QUEUED, trigger=SyncRun.Trigger.RESYNC)
+    assert (queued.flow, queued.scope) == ("all", {"harvest_client_ids": [conflict.harvest_id]})
 
     counts = summary(contacts_run(synced, sandbox)[0])
     assert counts["conflicts"] == 0 and counts["created"] == 0
@@ -126,7 +127,9 @@ def test_bulk_link_best_and_refusals(sandbox, synced):
     open_conflicts = list(Conflict.objects.filter(status=Conflict.Status.OPEN))
     outcome = conflicts_resolve_bulk(conflicts=open_conflicts, action="link_best")
     assert outcome.resolved == len(open_conflicts) and not outcome.errors
-    assert sorted(run.flow for run in outcome.runs) == ["contacts", "invoices"]
+    [run] = outcome.runs
+    assert run.flow == "all"
+    assert sorted(run.scope["harvest_client_ids"]) == sorted(c.harvest_id for c in open_conflicts)
     counts = summary(contacts_run(synced, sandbox)[0])
     assert counts["conflicts"] == 0 and counts["created"] == 0 and counts["failed"] == 0
     assert not SyncLink.objects.filter(state=SyncLink.State.CONFLICT).exists()
@@ -148,16 +151,17 @@ def test_a_contact_linked_elsewhere_cannot_be_linked_again(synced):
 
 
 def test_contacts_poll_queues_one_run_per_connected_integration(sandbox_integration):
-    from syncapp.flows.contacts.schedule import contacts_poll_request
+    from syncapp.services.polls import flow_poll_request
     from syncapp.schedules import SCHEDULES
     from tests.factories import IntegrationFactory
 
     IntegrationFactory(name="Not connected")
-    first = contacts_poll_request()
+    first = flow_poll_request(name="contacts")
     assert len(first) == 1
     assert SyncRun.objects.get(pk=first[0]).trigger == SyncRun.Trigger.SCHEDULE
-    assert contacts_poll_request() == first  # already queued: not queued twice
-    assert ("hxsync: contacts poll", "syncapp.tasks.contacts_poll_task", 5) in SCHEDULES
+    assert flow_poll_request(name="contacts", check_due=False) == []  # queued: not twice
+    assert SyncRun.objects.count() == 1
+    assert ("hxsync: polls", "syncapp.tasks.flows_poll_task", 1) in SCHEDULES
 
 
 def test_leave_both_as_they_are_keeps_syncing_the_other_fields(sandbox, synced):

@@ -6,7 +6,8 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from syncapp.flows.payments.schedule import payments_poll_due, payments_poll_request, poll_minutes
+from syncapp.flows.payments.schedule import payments_poll_due, poll_minutes
+from syncapp.services.polls import flow_poll_request
 from syncapp.models import SyncRun
 from syncapp.schedules import SCHEDULES, schedules_ensure
 
@@ -14,11 +15,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_poll_is_in_the_schedule_list_and_installed():
-    assert ("hxsync: payments fallback poll", "syncapp.tasks.payments_poll_task", 1) in SCHEDULES
+    assert ("hxsync: polls", "syncapp.tasks.flows_poll_task", 1) in SCHEDULES
     from django_q.models import Schedule
 
+    # An entry of an earlier version is replaced, not left to run beside the new one.
+    Schedule.objects.create(name="hxsync: payments fallback poll", func="x", minutes=1)
     schedules_ensure()
-    assert Schedule.objects.get(name="hxsync: payments fallback poll").minutes == 1
+    assert Schedule.objects.get(name="hxsync: polls").minutes == 1
+    assert not Schedule.objects.filter(name="hxsync: payments fallback poll").exists()
 
 
 def test_poll_cadence_depends_on_webhooks(sandbox_integration):
@@ -33,10 +37,10 @@ def test_poll_cadence_depends_on_webhooks(sandbox_integration):
 def test_poll_request_queues_one_run_per_due_integration(sandbox_integration, monkeypatch):
     monkeypatch.setattr("syncapp.services.runs.sync_run_enqueue", lambda *, run_id: "task")
     assert payments_poll_due(integration=sandbox_integration)
-    queued = payments_poll_request()
+    queued = flow_poll_request(name="payments")
     run = SyncRun.objects.get(pk=queued[0])
     assert (run.flow, run.trigger) == (SyncRun.Flow.PAYMENTS, SyncRun.Trigger.SCHEDULE)
-    assert payments_poll_request() == []  # already queued, and not due again yet
+    assert flow_poll_request(name="payments") == []  # already queued, and not due again yet
     SyncRun.objects.filter(pk=run.pk).update(
         status=SyncRun.Status.SUCCEEDED, created_at=timezone.now() - timedelta(seconds=58)
     )
@@ -47,11 +51,11 @@ def test_paused_or_disconnected_integrations_are_not_polled(sandbox_integration,
     monkeypatch.setattr("syncapp.services.runs.sync_run_enqueue", lambda *, run_id: "task")
     sandbox_integration.is_active = False
     sandbox_integration.save()
-    assert payments_poll_request() == []
+    assert flow_poll_request(name="payments") == []
     sandbox_integration.is_active = True
     sandbox_integration.save()
     sandbox_integration.connections.filter(provider="xero").update(status="needs_reauth")
-    assert payments_poll_request() == []
+    assert flow_poll_request(name="payments") == []
 
 
 def test_a_webhook_run_whose_worker_died_is_closed_so_polls_resume(sandbox_integration):
@@ -62,7 +66,7 @@ def test_a_webhook_run_whose_worker_died_is_closed_so_polls_resume(sandbox_integ
         status=SyncRun.Status.RUNNING,
         started_at=timezone.now() - timedelta(minutes=11),
     )
-    queued = payments_poll_request()
+    queued = flow_poll_request(name="payments")
     stale.refresh_from_db()
-    assert stale.status == SyncRun.Status.FAILED
+    assert stale.status == SyncRun.Status.ABANDONED
     assert queued and queued[0] != stale.pk

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from syncapp.flows.payments.webhooks import webhook_events_process
+from syncapp.services.webhook_runs import webhook_events_process
 from syncapp.models import SyncKind, SyncLink, SyncRun, WebhookEvent
 from syncapp.sandbox.xero.webhooks import webhook_replay
 from tests.flows.payments.helpers import (

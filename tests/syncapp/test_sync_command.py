@@ -4,7 +4,6 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from syncapp import engine
 from syncapp.models import Connection, SyncRun
 from tests.factories import ConnectionFactory, IntegrationFactory
 
@@ -29,8 +28,26 @@ def run_command(*args):
     return json.loads(out.getvalue().strip().splitlines()[-1])
 
 
-def test_prints_the_summary_as_json_on_the_last_line(monkeypatch):
-    monkeypatch.setitem(engine.FLOW_RUNNER_PATHS, "contacts", f"{__name__}.two_records_flow")
+def one_record_flow(ctx):
+    ctx.recorder.record(action="create", kind="client", harvest_id="1", label="Acme")
+
+
+def run_command_exit(*args):
+    """(exit code, summary) as a shell sees them."""
+    out = StringIO()
+    try:
+        call_command("sync", *args, stdout=out, stderr=StringIO())
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    except CommandError as exc:
+        code = exc.returncode
+    lines = out.getvalue().strip().splitlines()
+    return code, (json.loads(lines[-1]) if lines else None)
+
+
+def test_prints_the_summary_as_json_on_the_last_line(replace_flow_runner):
+    replace_flow_runner("contacts", f"{__name__}.one_record_flow")
     connected_integration()
     summary = run_command("contacts")
     for key in (
@@ -44,15 +61,38 @@ def test_prints_the_summary_as_json_on_the_last_line(monkeypatch):
         "harvest_calls",
     ):
         assert key in summary
-    assert (summary["created"], summary["failed"], summary["status"]) == (1, 1, "succeeded")
+    assert (summary["created"], summary["failed"], summary["status"]) == (1, 0, "succeeded")
     run = SyncRun.objects.get(pk=summary["run"])
     assert run.trigger == SyncRun.Trigger.COMMAND
 
 
-def test_dry_run_is_recorded_on_the_run(monkeypatch):
-    monkeypatch.setitem(engine.FLOW_RUNNER_PATHS, "contacts", f"{__name__}.two_records_flow")
+def test_exit_codes_say_what_happened(replace_flow_runner):
     connected_integration()
-    summary = run_command("contacts", "--dry-run")
+    replace_flow_runner("contacts", f"{__name__}.one_record_flow")
+    assert run_command_exit("contacts")[0] == 0
+    replace_flow_runner("contacts", f"{__name__}.two_records_flow")
+    code, summary = run_command_exit("contacts")
+    assert (code, summary["status"], summary["failed"]) == (1, "with_failures", 1)
+    replace_flow_runner("contacts", f"{__name__}.broken_flow")
+    code, summary = run_command_exit("contacts")
+    assert (code, summary["status"]) == (2, "failed")
+
+
+def test_a_run_that_cannot_start_exits_2():
+    IntegrationFactory(name="Northwind")
+    code, summary = run_command_exit("contacts")
+    assert (code, summary["status"]) == (2, "blocked")
+    assert "No Harvest connection" in summary["error"]
+
+
+def broken_flow(ctx):
+    raise RuntimeError("boom")
+
+
+def test_dry_run_is_recorded_on_the_run(replace_flow_runner):
+    replace_flow_runner("contacts", f"{__name__}.two_records_flow")
+    connected_integration()
+    code, summary = run_command_exit("contacts", "--dry-run")
     assert summary["dry_run"] is True
     assert SyncRun.objects.get(pk=summary["run"]).dry_run
 

@@ -3,7 +3,6 @@ from django.urls import reverse
 from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 
-from syncapp import engine
 from syncapp.models import Connection, SyncRun
 from syncapp.services.runs import sync_run_execute
 from tests.factories import ConnectionFactory, IntegrationFactory, UserFactory
@@ -86,15 +85,16 @@ def broken_invoices_flow(ctx):
     raise RuntimeError("Xero said no")
 
 
-def use_flow(monkeypatch, name, runner):
-    monkeypatch.setitem(engine.FLOW_RUNNER_PATHS, name, f"{__name__}.{runner.__name__}")
+@pytest.fixture
+def use_flow(replace_flow_runner):
+    return lambda name, runner: replace_flow_runner(name, f"{__name__}.{runner.__name__}")
 
 
-def test_run_goes_queued_running_succeeded(monkeypatch):
+def test_run_goes_queued_running_succeeded(use_flow):
     SEEN_STATUSES.clear()
     integration = connected_integration()
     run = SyncRun.objects.create(integration=integration, flow="contacts")
-    use_flow(monkeypatch, "contacts", fake_contacts_flow)
+    use_flow("contacts", fake_contacts_flow)
     sync_run_execute(run_id=run.pk)
     run.refresh_from_db()
     assert SEEN_STATUSES == [SyncRun.Status.RUNNING]
@@ -107,9 +107,9 @@ def test_run_goes_queued_running_succeeded(monkeypatch):
     assert run.started_at <= run.finished_at
 
 
-def test_a_failing_flow_fails_the_run_and_keeps_the_error(monkeypatch):
+def test_a_failing_flow_fails_the_run_and_keeps_the_error(use_flow):
     run = SyncRun.objects.create(integration=connected_integration(), flow="invoices")
-    use_flow(monkeypatch, "invoices", broken_invoices_flow)
+    use_flow("invoices", broken_invoices_flow)
     sync_run_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == SyncRun.Status.FAILED
@@ -120,7 +120,7 @@ def test_missing_connection_fails_with_what_to_do():
     run = SyncRun.objects.create(integration=IntegrationFactory())
     sync_run_execute(run_id=run.pk)
     run.refresh_from_db()
-    assert run.status == SyncRun.Status.FAILED
+    assert run.status == SyncRun.Status.BLOCKED
     assert "No Harvest connection" in run.error
     assert "Connections" in run.error
 
@@ -133,14 +133,14 @@ def test_connection_needing_reauth_blocks_the_run():
     run = SyncRun.objects.create(integration=integration)
     sync_run_execute(run_id=run.pk)
     run.refresh_from_db()
-    assert run.status == SyncRun.Status.FAILED
+    assert run.status == SyncRun.Status.BLOCKED
     assert "reconnect Xero" in run.error
 
 
-def test_running_the_task_twice_runs_the_flows_once(monkeypatch):
+def test_running_the_task_twice_runs_the_flows_once(use_flow):
     SEEN_STATUSES.clear()
     run = SyncRun.objects.create(integration=connected_integration(), flow="contacts")
-    use_flow(monkeypatch, "contacts", fake_contacts_flow)
+    use_flow("contacts", fake_contacts_flow)
     sync_run_execute(run_id=run.pk)
     assert sync_run_execute(run_id=run.pk) is None
     assert len(SEEN_STATUSES) == 1
@@ -163,13 +163,13 @@ def xero_refuses_flow(ctx):
     raise AuthExpired("token revoked", provider="xero", status=401, api_message="token revoked")
 
 
-def test_refused_access_marks_the_connection_and_says_what_to_do(monkeypatch):
+def test_refused_access_marks_the_connection_and_says_what_to_do(use_flow):
     integration = connected_integration()
     run = SyncRun.objects.create(integration=integration, flow="invoices")
-    use_flow(monkeypatch, "invoices", xero_refuses_flow)
+    use_flow("invoices", xero_refuses_flow)
     sync_run_execute(run_id=run.pk)
     run.refresh_from_db()
-    assert run.status == SyncRun.Status.FAILED
+    assert run.status == SyncRun.Status.BLOCKED
     assert "Reconnect to Xero" in run.error
     xero = Connection.objects.get(integration=integration, provider="xero")
     assert xero.status == Connection.Status.NEEDS_REAUTH

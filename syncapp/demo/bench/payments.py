@@ -371,7 +371,7 @@ def _run(*, samples: int, worker: str, timeout: float) -> dict:
 def _inline_enqueue():
     """Run the webhook task in a thread of this process instead of through the broker."""
     import syncapp.webhook_views as views
-    from syncapp.flows.payments.webhooks import webhook_events_process
+    from syncapp.services.webhook_runs import webhook_events_process
 
     original = views.webhook_events_enqueue
 

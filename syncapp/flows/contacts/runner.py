@@ -24,7 +24,7 @@ from syncapp.flows.contacts.records import (
     HarvestSide,
     xero_side_from_contact,
 )
-from syncapp.models import Conflict, Cursor, Integration, SyncKind, SyncLink
+from syncapp.models import Conflict, Cursor, Integration, SyncKind, SyncLink, SyncRun
 
 STREAMS = ("harvest.clients", "harvest.contacts", "xero.contacts")
 RETRY_STATES = (SyncLink.State.SENDING, SyncLink.State.FAILED, SyncLink.State.PENDING)
@@ -117,6 +117,10 @@ def contacts_run(ctx: FlowContext) -> None:
         or (link.snapshot or {}).get("force")
         or (link.snapshot or {}).get("force_create")
     }
+    # A run after finance resolved conflicts covers just the clients released.
+    scoped = {str(c) for c in ctx.scope.get("harvest_client_ids", ())} or None
+    if scoped is not None:
+        affected = set(scoped)
 
     # Xero: everything when something has to be matched, else what changed.
     unlinked = {
@@ -137,7 +141,8 @@ def contacts_run(ctx: FlowContext) -> None:
     changed = [c for c in read if since is None or (c.updated and c.updated > since)]
     seen["xero.contacts"] = _newest(seen["xero.contacts"], *(c.updated for c in read))
     by_xero = {link.xero_id: h for h, link in ledger.items() if link.xero_id}
-    affected |= {by_xero[c.contact_id] for c in changed if c.contact_id in by_xero}
+    if scoped is None:
+        affected |= {by_xero[c.contact_id] for c in changed if c.contact_id in by_xero}
 
     # Fill in what the deltas did not carry.
     if affected - set(clients):
@@ -188,8 +193,33 @@ def contacts_run(ctx: FlowContext) -> None:
     extra["open_conflicts"] = Conflict.objects.filter(
         integration=integration, kind=SyncKind.CLIENT, status=Conflict.Status.OPEN
     ).count()
-    if not ctx.dry_run:
+    if not ctx.dry_run and scoped is None:
         cursors_save(integration=integration, seen=seen)
+    if not ctx.dry_run and ctx.run.flow != SyncRun.Flow.ALL:
+        invoices_follow(integration=integration, waiting=needed)
+
+
+def invoices_follow(*, integration: Integration, waiting: set[str]) -> None:
+    """Invoices that waited for a client now in Xero go at once, not at the next poll (in a run
+    of everything, the invoices step that follows takes them)."""
+    from syncapp.services.runs import sync_run_request
+
+    ready = sorted(
+        SyncLink.objects.filter(
+            integration=integration,
+            kind=SyncKind.CLIENT,
+            harvest_id__in=sorted(waiting),
+            xero_id__isnull=False,
+            state=SyncLink.State.SYNCED,
+        ).values_list("harvest_id", flat=True)
+    )
+    if ready:
+        sync_run_request(
+            integration=integration,
+            flow=SyncRun.Flow.INVOICES,
+            trigger=SyncRun.Trigger.RESYNC,
+            scope={"harvest_client_ids": ready},
+        )
 
 
 def conflicts_load(*, integration: Integration) -> dict[str, OpenConflict]:

@@ -78,6 +78,12 @@ def _entries(harvest, invoices_from) -> dict[str, list[EntryFact]]:
     return by_invoice
 
 
+def _closed_waiting(link: SyncLink) -> bool:
+    """Held because Harvest closed it before it reached Xero: nothing to try again until Harvest
+    changes it (the incremental read brings it back then)."""
+    return link.state == SyncLink.State.HELD and link.snapshot["harvest"].get("state") == "closed"
+
+
 class InvoiceRun:
     def __init__(self, flow: FlowContext) -> None:
         self.flow = flow
@@ -97,6 +103,7 @@ class InvoiceRun:
             trigger=integration.invoice_trigger,
             currency_policy=integration.currency_policy,
             removed_policy=integration.removed_invoice_policy,
+            closed_policy=integration.closed_invoice_policy,
             currency_codes=frozenset(self.settings.currency_codes),
             lock_date=self.settings.lock_date,
             allowed_actions={k: v == "ALLOWED" for k, v in self.settings.actions.items()},
@@ -182,6 +189,26 @@ class InvoiceRun:
             self.chunk_process(chunk)
 
 
+def invoices_in_scope(flow: FlowContext) -> list[str] | None:
+    """The Harvest invoices a targeted run covers (None: an ordinary run). A resync names them;
+    a run after a conflict was resolved names clients, whose waiting invoices go now."""
+    scope = flow.scope
+    if "harvest_invoice_ids" in scope:
+        return [str(h) for h in scope["harvest_invoice_ids"]]
+    if "harvest_client_ids" in scope:
+        clients = [int(c) for c in scope["harvest_client_ids"]]
+        return [
+            str(h)
+            for h in SyncLink.objects.filter(
+                integration=flow.integration,
+                kind__in=KINDS,
+                state=SyncLink.State.HELD,
+                snapshot__harvest__client__id__in=clients,
+            ).values_list("harvest_id", flat=True)
+        ]
+    return None
+
+
 def invoices_run(flow: FlowContext) -> None:
     integration = flow.integration
     run = InvoiceRun(flow)
@@ -191,13 +218,18 @@ def invoices_run(flow: FlowContext) -> None:
         **preflight_inputs(integration=integration),
     )
     flow.recorder.summary.extra["preflight"] = [p.as_dict() for p in problems]
-    resync = [str(h) for h in (flow.run.counters or {}).get("resync_harvest_ids", [])]
+    resync = invoices_in_scope(flow)
     started = timezone.now()
-    if resync:
+    if resync is not None:
         # Resync from the admin: these invoices only, read again and sent whatever the hash says.
-        SyncLink.objects.filter(
+        rows = SyncLink.objects.filter(
             integration=integration, kind__in=KINDS, harvest_id__in=resync
-        ).exclude(state=SyncLink.State.SENDING).update(payload_hash="", snapshot={})
+        ).exclude(state=SyncLink.State.SENDING)
+        # Finance's write-off decision on a closed invoice is what this resync is for: kept.
+        kept = {r.pk: r.snapshot["write_off"] for r in rows.filter(snapshot__has_key="write_off")}
+        rows.update(payload_hash="", snapshot={})
+        for pk, write_off in kept.items():
+            SyncLink.objects.filter(pk=pk).update(snapshot={"write_off": write_off})
         run.read(flow.harvest.get_invoice(invoice_id=int(h)) for h in resync)
         run.applier.finish()
         flow.recorder.flush()
@@ -212,7 +244,7 @@ def invoices_run(flow: FlowContext) -> None:
     leftovers = {
         link.harvest_id: link.snapshot.get("harvest")
         for link in invoice_links_unsettled(integration=integration)
-        if (link.snapshot or {}).get("harvest")
+        if (link.snapshot or {}).get("harvest") and not _closed_waiting(link)
     }
     run.read(flow.harvest.list_invoices(updated_since=None if full else since - CURSOR_OVERLAP))
     again = [HarvestInvoice.from_api(raw) for key, raw in leftovers.items() if key not in run.seen]

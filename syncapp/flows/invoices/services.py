@@ -13,25 +13,49 @@ from syncapp.flows.invoices.ledger import invoice_links_load
 from syncapp.flows.invoices.plan import TRIGGER_STATES
 from syncapp.flows.invoices.preflight import PendingInvoice, Problem, preflight_check
 from syncapp.flows.xero_cache import xero_settings_get
-from syncapp.models import Integration, SyncRun
+from syncapp.models import Integration, SyncLink, SyncRun
 
 
 def invoices_resync_request(*, integration: Integration, harvest_ids, user=None) -> SyncRun:
     """Queue a run that reads these Harvest invoices again and sends them whatever the ledger's
     hash says (finance asked for it)."""
-    from syncapp.services.runs import sync_run_enqueue
+    from syncapp.services.runs import sync_run_request
 
     ids = sorted({str(h) for h in harvest_ids if h})
-    with transaction.atomic():
-        run = SyncRun.objects.create(
-            integration=integration,
-            flow=SyncRun.Flow.INVOICES,
-            trigger=SyncRun.Trigger.RESYNC,
-            requested_by=user,
-            counters={"resync_harvest_ids": ids},
-        )
-        transaction.on_commit(lambda: sync_run_enqueue(run_id=run.pk))
+    run, _ = sync_run_request(
+        integration=integration,
+        flow=SyncRun.Flow.INVOICES,
+        trigger=SyncRun.Trigger.RESYNC,
+        user=user,
+        scope={"harvest_invoice_ids": ids},
+    )
     return run
+
+
+def invoices_write_off_approve(*, links, user) -> list[SyncRun]:
+    """Finance approves writing off in Xero invoices closed in Harvest (flagged ledger rows):
+    the decision is kept on each row and a resync of just those invoices applies it (through
+    the run's ledger writes: void when nothing is paid in Xero, else a credit note for the
+    rest). Returns the queued runs; rows that are not flagged closed invoices are left alone."""
+    who = getattr(user, "get_username", lambda: str(user))()
+    by_integration: dict[int, list[SyncLink]] = {}
+    for link in links:
+        if ((link.snapshot or {}).get("write_off") or {}).get("flagged") and link.xero_id:
+            by_integration.setdefault(link.integration_id, []).append(link)
+    runs = []
+    with transaction.atomic():
+        for chosen in by_integration.values():
+            for link in chosen:
+                link.snapshot = {**link.snapshot, "write_off": {"approved_by": who}}
+                link.save(update_fields=["snapshot", "updated_at"])
+            runs.append(
+                invoices_resync_request(
+                    integration=chosen[0].integration,
+                    harvest_ids=[link.harvest_id for link in chosen],
+                    user=user,
+                )
+            )
+    return runs
 
 
 def preflight_inputs(*, integration: Integration) -> dict:
@@ -121,26 +145,3 @@ def invoices_preflight(
         taken_numbers=taken,
         **preflight_inputs(integration=integration),
     )
-
-
-def invoices_poll_request() -> list[int]:
-    """The schedule's poll: an invoices run (incremental, by cursor) for every active integration
-    with both connections active; none is added where one is already queued or running."""
-    from syncapp.models import Connection
-    from syncapp.services.runs import sync_run_request
-
-    queued = []
-    for integration in Integration.objects.filter(is_active=True).prefetch_related("connections"):
-        active = {
-            c.provider
-            for c in integration.connections.all()
-            if c.status == Connection.Status.ACTIVE
-        }
-        if active != {Connection.Provider.HARVEST, Connection.Provider.XERO}:
-            continue
-        run, created = sync_run_request(
-            integration=integration, flow=SyncRun.Flow.INVOICES, trigger=SyncRun.Trigger.SCHEDULE
-        )
-        if created:
-            queued.append(run.pk)
-    return queued

@@ -6,28 +6,22 @@ one in services/ledger.py turned around: prepare (SENDING, committed) before the
 settle after. Harvest has no idempotency key, so a row left SENDING is repaired by finding the
 Harvest payment whose note carries the key (plan.harvest_payment_find) before creating again.
 
-A lease (one Cursor row per integration, stream `lease:payments`) keeps two workers (a webhook
-task and the fallback poll) from writing the same payment at once; it expires on its own if its
-holder dies, and the holder renews it while it works.
+Two workers never write the same payment at once: every run that writes holds the integration's
+lease (services/leases.py).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from syncapp.flows.payments.plan import DIRECTION_FROM_HARVEST, DIRECTION_FROM_XERO, LinkView
-from syncapp.models import Cursor, Integration, SyncKind, SyncLink
-
-LEASE_STREAM = "lease:payments"
-LEASE_SECONDS = 300
+from syncapp.models import Integration, SyncKind, SyncLink
 
 
 def payment_links_for_invoices(
@@ -166,41 +160,6 @@ def reverse_links_for_invoices(*, integration: Integration, harvest_invoice_ids:
     for link in rows:
         result.setdefault(int(link.snapshot["harvest_invoice_id"]), []).append(link)
     return result
-
-
-# -- the lease ---------------------------------------------------------------------------------
-
-
-def lease_acquire(
-    *,
-    integration: Integration,
-    holder: str,
-    wait_seconds: float = 0.0,
-    seconds: int = LEASE_SECONDS,
-) -> bool:
-    """Take (or renew) the payments lease; waits up to `wait_seconds` for another holder."""
-    Cursor.objects.get_or_create(integration=integration, stream=LEASE_STREAM)
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        now = timezone.now()
-        taken = (
-            Cursor.objects.filter(integration=integration, stream=LEASE_STREAM)
-            .filter(
-                Q(value="") | Q(value=holder) | Q(updated_at__lt=now - timedelta(seconds=seconds))
-            )
-            .update(value=holder[:64], updated_at=now)
-        )
-        if taken:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.05)
-
-
-def lease_release(*, integration: Integration, holder: str) -> None:
-    Cursor.objects.filter(integration=integration, stream=LEASE_STREAM, value=holder[:64]).update(
-        value="", updated_at=timezone.now()
-    )
 
 
 def payment_links_recheck(*, link_ids: Iterable[int], user=None) -> list[int]:

@@ -18,12 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from syncapp.flows.base import FlowContext
 from syncapp.flows.payments.apply import PlannedInvoice, plans_apply, plans_record_preview
-from syncapp.flows.payments.ledger import (
-    lease_acquire,
-    lease_release,
-    link_view,
-    payment_links_for_invoices,
-)
+from syncapp.flows.payments.ledger import link_view, payment_links_for_invoices
 from syncapp.flows.payments.plan import invoice_in_sync, payment_plan
 from syncapp.flows.payments.sources import (
     currency_rules_load,
@@ -46,32 +41,26 @@ CURSOR_PAYMENTS = "xero.payments"
 # Xero's UpdatedDateUTC and our clock may disagree slightly: read a little behind the cursor
 # (the ledger makes a second look harmless).
 CURSOR_OVERLAP = timedelta(seconds=5)
-LEASE_WAIT_SECONDS = 30.0
 RETRY_FAILED_UP_TO = 5
 HELD_RECHECK = timedelta(minutes=10)
 
 
-def lease_holder(ctx: FlowContext) -> str:
-    return f"run-{ctx.run.pk}"
-
-
 def payments_run(ctx: FlowContext) -> None:
-    """Engine runner: everything changed since the cursors, then the reverse option."""
-    holder = lease_holder(ctx)
-    if not lease_acquire(
-        integration=ctx.integration, holder=holder, wait_seconds=LEASE_WAIT_SECONDS
-    ):
-        ctx.recorder.summary.extra["busy"] = True
-        logger.info("payments: another run holds the lease for %s", ctx.integration)
-        return
-    try:
-        _payments_poll(ctx)
-        if ctx.integration.harvest_payments_to_xero:
-            from syncapp.flows.payments.reverse import reverse_run
+    """Engine runner: everything changed since the cursors, then the reverse option; or, for a
+    webhook run, just the Xero invoices its events name."""
+    invoice_ids = ctx.scope.get("xero_invoice_ids")
+    if invoice_ids:
+        payments_sync_invoices(ctx, xero_invoice_ids=invoice_ids)
+        if not ctx.dry_run:
+            from syncapp.services.webhook_runs import webhook_events_settle
 
-            reverse_run(ctx)
-    finally:
-        lease_release(integration=ctx.integration, holder=holder)
+            webhook_events_settle(event_ids=ctx.scope.get("webhook_event_ids") or [])
+        return
+    _payments_poll(ctx)
+    if ctx.integration.harvest_payments_to_xero:
+        from syncapp.flows.payments.reverse import reverse_run
+
+        reverse_run(ctx)
 
 
 def _cursor_get(integration, stream: str) -> datetime | None:
@@ -202,5 +191,4 @@ def payments_sync_views(ctx: FlowContext, *, views: list[XeroInvoiceView]) -> No
             plans_record_preview(ctx=ctx, items=items)
         else:
             plans_apply(ctx=ctx, items=items)
-            lease_acquire(integration=integration, holder=lease_holder(ctx))
         ctx.recorder.flush()

@@ -1,4 +1,5 @@
-"""Xero webhooks: verify the signature, keep each event once in the inbox, process it in a task.
+"""Xero webhooks: verify the signature, keep each event once in the inbox (processed as engine
+runs by services/webhook_runs.py).
 
 Xero signs the raw body: `x-xero-signature` is base64(HMAC-SHA256(webhook key, body)). A
 subscription goes live only after "intent to receive": an empty event list correctly signed must
@@ -16,22 +17,18 @@ import hashlib
 import hmac
 import json
 import logging
-from collections import defaultdict
-from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from syncapp.models import Connection, Integration, SyncRun, WebhookEvent
+from syncapp.models import Connection, Integration, WebhookEvent
+from syncapp.providers.parsing import json_text_clean
 
 logger = logging.getLogger(__name__)
-
-LEASE_WAIT_SECONDS = 20.0
 
 
 def webhook_signature(*, key: str, body: bytes) -> str:
@@ -54,14 +51,19 @@ class SignatureCheck:
 
 
 def webhook_keys() -> list[tuple[int | None, str]]:
-    """(integration id, key) for every key set, then the install-wide XERO_WEBHOOK_KEY."""
-    keys: list[tuple[int | None, str]] = [
-        (pk, key)
-        for pk, key in Integration.objects.exclude(xero_webhook_key="").values_list(
-            "pk", "xero_webhook_key"
-        )
-        if key
-    ]
+    """(integration id, key) for every key set, then the install-wide XERO_WEBHOOK_KEY.
+
+    A key no FIELD_ENCRYPTION_KEYS entry can decrypt is skipped with a warning: deliveries
+    signed with it get 401 (Xero retries them), the other integrations' keys still work."""
+    keys: list[tuple[int | None, str]] = []
+    rows = Integration.objects.exclude(xero_webhook_key="").values_list(
+        "pk", "name", "xero_webhook_key"
+    )
+    for pk, name, key in rows:
+        if key and not isinstance(key, str):  # an UnreadableSecret (see syncapp.crypto)
+            logger.warning("Xero webhook key skipped: %s", key.bind(name).message)
+        elif key:
+            keys.append((pk, key))
     fallback = getattr(settings, "XERO_WEBHOOK_KEY", "") or ""
     if fallback:
         keys.append((None, fallback))
@@ -89,18 +91,50 @@ def event_dedupe_key(event: dict) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def _event_date(value):
+def _event_date(value) -> tuple[datetime | None, str]:
+    """(the event's date, "") or (None, why it could not be read). A date that cannot exist
+    (`2026-02-30`) or is not a date at all is the problem of that one event: it must not cost
+    the other events of the delivery, which Xero does not send again after a 200."""
     if not value:
-        return None
-    parsed = parse_datetime(str(value))
-    if parsed is not None and timezone.is_naive(parsed):
+        return None, ""
+    try:
+        parsed = parse_datetime(str(value))
+    except (ValueError, OverflowError):
+        parsed = None
+    if parsed is None:
+        return None, (
+            f"Xero sent an event date that is not a real date ({str(value)[:40]!r}), so this "
+            "event was not processed. The invoice it names is still checked by the next "
+            "payments run; 'Retry' processes the event now."
+        )
+    if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+    return parsed, ""
+
+
+def _event_status(
+    *, integration_id: int | None, check: SignatureCheck, date_problem: str
+) -> tuple[str, str, int | None]:
+    """(status, reason, integration id) an incoming event is stored with."""
+    if integration_id is None:
+        return WebhookEvent.Status.IGNORED, "No integration is connected to this tenant.", None
+    if not check.any_integration and integration_id not in check.integration_ids:
+        return (
+            WebhookEvent.Status.IGNORED,
+            "Signed with another integration's webhook key; ignored.",
+            None,
+        )
+    if date_problem:
+        return WebhookEvent.Status.FAILED, date_problem, integration_id
+    return WebhookEvent.Status.RECEIVED, "", integration_id
 
 
 def webhook_events_store(*, payload: dict, check: SignatureCheck) -> list[int]:
     """Keep each new event once (by dedupe key); returns the ids of events to process."""
-    events = [e for e in payload.get("events") or () if isinstance(e, dict)]
+    # Cleaned like every text from Xero (syncapp.providers.parsing.text_clean): PostgreSQL
+    # cannot store NUL in the payload's jsonb or the text columns, and one such event would
+    # fail the insert of the whole delivery.
+    events = [json_text_clean(e) for e in payload.get("events") or () if isinstance(e, dict)]
     if not events:
         return []
     keyed = {event_dedupe_key(e): e for e in events}
@@ -117,17 +151,12 @@ def webhook_events_store(*, payload: dict, check: SignatureCheck) -> list[int]:
     for dedupe_key, event in keyed.items():
         if dedupe_key in known:
             continue
-        integration_id = integration_of.get(str(event.get("tenantId") or ""))
-        status, error = WebhookEvent.Status.RECEIVED, ""
-        if integration_id is None:
-            status, error = (
-                WebhookEvent.Status.IGNORED,
-                "No integration is connected to this tenant.",
-            )
-        elif not check.any_integration and integration_id not in check.integration_ids:
-            status = WebhookEvent.Status.IGNORED
-            error = "Signed with another integration's webhook key; ignored."
-            integration_id = None
+        event_date, date_problem = _event_date(event.get("eventDateUtc"))
+        status, error, integration_id = _event_status(
+            integration_id=integration_of.get(str(event.get("tenantId") or "")),
+            check=check,
+            date_problem=date_problem,
+        )
         rows.append(
             WebhookEvent(
                 integration_id=integration_id,
@@ -136,7 +165,7 @@ def webhook_events_store(*, payload: dict, check: SignatureCheck) -> list[int]:
                 event_category=str(event.get("eventCategory") or "")[:32],
                 event_type=str(event.get("eventType") or "")[:32],
                 resource_id=str(event.get("resourceId") or "")[:64],
-                event_date=_event_date(event.get("eventDateUtc")),
+                event_date=event_date,
                 payload=event,
                 status=status,
                 error=error,
@@ -177,113 +206,6 @@ def webhook_events_retry(*, event_ids: list[int]) -> int:
     )
     webhook_events_enqueue(event_ids=ids)
     return len(ids)
-
-
-def webhook_events_process(*, event_ids: list[int], **client_options) -> dict[str, int]:
-    """Mirror what the events point at; safe to run twice (the ledger and the lease see to it).
-
-    `client_options` (transport, clock) let tests and benchmarks use the in-process sandbox.
-    """
-    events = list(
-        WebhookEvent.objects.filter(
-            pk__in=event_ids,
-            status__in=(WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED),
-        ).select_related("integration")
-    )
-    counts = {"processed": 0, "ignored": 0, "failed": 0, "waiting": 0}
-    groups: dict[int, list[WebhookEvent]] = defaultdict(list)
-    ignored = []
-    for event in events:
-        if event.integration_id is None:
-            ignored.append(event.pk)
-        elif event.event_category == "INVOICE" and event.event_type != "CREATE":
-            groups[event.integration_id].append(event)
-        else:
-            # Contacts are not payments; a new invoice has none yet (paying it is an UPDATE);
-            # credit note allocations also arrive as UPDATEs of the invoices they settle.
-            ignored.append(event.pk)
-    if ignored:
-        WebhookEvent.objects.filter(pk__in=ignored).update(
-            status=WebhookEvent.Status.IGNORED, processed_at=timezone.now()
-        )
-        counts["ignored"] += len(ignored)
-    for group in groups.values():
-        outcome = _integration_events_process(events=group, **client_options)
-        counts[outcome] += len(group)
-    return counts
-
-
-def _integration_events_process(*, events: list[WebhookEvent], **client_options) -> str:
-    from syncapp import engine
-    from syncapp.flows.base import FlowContext, RunRecorder
-    from syncapp.flows.payments.ledger import lease_acquire, lease_release
-    from syncapp.flows.payments.runner import lease_holder, payments_sync_invoices
-    from syncapp.services.runs import sync_run_finish
-
-    integration = events[0].integration
-    ids = [e.pk for e in events]
-    WebhookEvent.objects.filter(pk__in=ids).update(attempts=F("attempts") + 1)
-    run = SyncRun.objects.create(
-        integration=integration,
-        flow=SyncRun.Flow.PAYMENTS,
-        trigger=SyncRun.Trigger.WEBHOOK,
-        status=SyncRun.Status.RUNNING,
-        started_at=timezone.now(),
-    )
-    recorder = RunRecorder(run=run)
-    try:
-        connections = engine.run_preflight(run=run)
-        with ExitStack() as stack:
-            harvest, xero = engine.run_clients(
-                connections=connections, stack=stack, **client_options
-            )
-            ctx = FlowContext(run=run, harvest=harvest, xero=xero, recorder=recorder)
-            holder = lease_holder(ctx)
-            if not lease_acquire(
-                integration=integration, holder=holder, wait_seconds=LEASE_WAIT_SECONDS
-            ):
-                # Another run is busy: the events stay queued; the fallback poll takes them.
-                sync_run_finish(run=run, status=SyncRun.Status.SUCCEEDED, counters={"busy": True})
-                return "waiting"
-            try:
-                payments_sync_invoices(
-                    ctx, xero_invoice_ids=list(dict.fromkeys(e.resource_id for e in events))
-                )
-            finally:
-                lease_release(integration=integration, holder=holder)
-                recorder.flush()
-                recorder.summary.harvest_calls = harvest.calls
-                recorder.summary.xero_calls = xero.calls
-    except engine.RunBlocked as exc:
-        _events_fail(ids, str(exc))
-        sync_run_finish(run=run, status=SyncRun.Status.FAILED, error=str(exc))
-        return "failed"
-    except Exception as exc:
-        logger.exception("webhook events %s failed", ids)
-        error = f"{type(exc).__name__}: {exc}"
-        _events_fail(ids, error)
-        sync_run_finish(
-            run=run,
-            status=SyncRun.Status.FAILED,
-            error=f"Unexpected error: {error}. The technical details are in the worker log.",
-            counters={"payments": recorder.summary.as_dict()},
-        )
-        return "failed"
-    WebhookEvent.objects.filter(pk__in=ids).update(
-        status=WebhookEvent.Status.PROCESSED, processed_at=timezone.now(), error=""
-    )
-    sync_run_finish(
-        run=run,
-        status=SyncRun.Status.SUCCEEDED,
-        counters={"flows_run": ["payments"], "payments": recorder.summary.as_dict()},
-    )
-    return "processed"
-
-
-def _events_fail(ids: list[int], error: str) -> None:
-    WebhookEvent.objects.filter(pk__in=ids).update(
-        status=WebhookEvent.Status.FAILED, error=error[:2000], processed_at=timezone.now()
-    )
 
 
 def webhook_body_parse(body: bytes) -> dict:
