@@ -7,7 +7,10 @@ from django.utils.safestring import mark_safe
 
 from syncapp.admin.preflight import preflight_view
 from syncapp.admin.readonly import ReadOnlyAdmin
-from syncapp.flows.invoices.services import invoices_resync_request
+from syncapp.flows.invoices.services import (
+    invoices_resync_request,
+    invoices_write_off_approve,
+)
 from syncapp.models import Cursor, Integration, SyncKind, SyncLink
 
 INVOICE_KINDS = (SyncKind.INVOICE, SyncKind.CREDIT_NOTE)
@@ -30,7 +33,7 @@ class SyncLinkAdmin(ReadOnlyAdmin):
     list_select_related = ("integration",)
     date_hierarchy = "updated_at"
     exclude = ("idempotency_key", "snapshot")
-    actions = ("resync_invoices",)
+    actions = ("resync_invoices", "write_off_closed")
     change_list_template = "admin/syncapp/synclink/change_list.html"
     change_form_template = "admin/syncapp/synclink/change_form.html"
 
@@ -73,6 +76,7 @@ class SyncLinkAdmin(ReadOnlyAdmin):
         actions = super().get_actions(request)
         if not self._can_resync(request):
             actions.pop("resync_invoices", None)
+            actions.pop("write_off_closed", None)
         return actions
 
     @admin.action(description="Resync the selected invoices now")
@@ -100,6 +104,29 @@ class SyncLinkAdmin(ReadOnlyAdmin):
             )
         if skipped:
             messages.warning(request, f"{skipped} selected row(s) are not invoices; left alone.")
+
+    @admin.action(
+        description="Write off in Xero the selected invoices closed in Harvest (void when "
+        "nothing is paid, otherwise a credit note for what is still due)"
+    )
+    def write_off_closed(self, request, queryset):
+        if not self._can_resync(request):
+            raise PermissionDenied
+        chosen = list(queryset.filter(kind=SyncKind.INVOICE).select_related("integration"))
+        runs = invoices_write_off_approve(links=chosen, user=request.user)
+        approved = sum(1 for link in chosen if "approved_by" in link.snapshot.get("write_off", {}))
+        if approved:
+            messages.success(
+                request,
+                f"Write-off of {approved} invoice(s) approved; it is applied in Xero by the "
+                f"queued run(s) {', '.join(f'#{run.pk}' for run in runs)}.",
+            )
+        if len(queryset) > approved:
+            messages.warning(
+                request,
+                f"{len(queryset) - approved} selected row(s) are not invoices flagged as closed "
+                "in Harvest; left alone.",
+            )
 
     def resync_one_view(self, request, link_id: int):
         if request.method != "POST" or not self._can_resync(request):

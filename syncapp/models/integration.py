@@ -34,6 +34,10 @@ class Integration(models.Model):
         VOID = "void", "Void (or delete a draft) in Xero"
         FLAG = "flag", "Leave it in Xero and flag it"
 
+    class ClosedInvoicePolicy(models.TextChoices):
+        FLAG = "flag", "Flag it for finance to decide"
+        WRITE_OFF = "write_off", "Void it in Xero, or credit what is still due there"
+
     class PaymentMatchPolicy(models.TextChoices):
         LINKED_ONLY = "linked_only", "Only invoices hxsync sent to Xero"
         BY_NUMBER = "by_number", "Also Harvest invoices with the same number (not sent by hxsync)"
@@ -66,6 +70,13 @@ class Integration(models.Model):
     rounding_account_code = models.CharField(max_length=10, blank=True)
     removed_invoice_policy = models.CharField(
         max_length=16, choices=RemovedInvoicePolicy.choices, default=RemovedInvoicePolicy.FLAG
+    )
+    closed_invoice_policy = models.CharField(
+        max_length=16,
+        choices=ClosedInvoicePolicy.choices,
+        default=ClosedInvoicePolicy.FLAG,
+        help_text="An invoice already in Xero that is then closed (written off) in Harvest. "
+        "A closed invoice is never sent to Xero in the first place.",
     )
     default_account_code = models.CharField(
         max_length=10, blank=True, help_text="Sales account used when no mapping rule applies."

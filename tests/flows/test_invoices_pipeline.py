@@ -13,6 +13,7 @@ from django.core.management import call_command
 
 from mappings.models import TaxMapping
 from syncapp.demo.bench.invoices import contacts_prelink, sandbox_invoices_verify
+from syncapp.flows.invoices.plan import CLOSED_REASON
 from syncapp.flows.invoices.services import invoices_preflight
 from syncapp.models import Conflict, SyncEvent, SyncKind, SyncLink
 from syncapp.providers.clock import SimulatedClock
@@ -35,7 +36,9 @@ def test_invoices_wait_for_contact_review_and_go_when_resolved(sandbox, sandbox_
     conflicts = list(Conflict.objects.filter(integration=sandbox_integration, status="open"))
     assert conflicts
     run = _run(sandbox_integration, sandbox)
-    held = SyncEvent.objects.filter(run=run, action=SyncEvent.Action.HOLD)
+    held = SyncEvent.objects.filter(run=run, action=SyncEvent.Action.HOLD).exclude(
+        message=CLOSED_REASON
+    )
     waiting_clients = {c.harvest_id for c in conflicts}
     held_invoices = {
         e.harvest_id
@@ -52,7 +55,7 @@ def test_invoices_wait_for_contact_review_and_go_when_resolved(sandbox, sandbox_
     assert released["created"] >= 1
     still = SyncLink.objects.filter(
         integration=sandbox_integration, kind=SyncKind.INVOICE, state=SyncLink.State.HELD
-    )
+    ).exclude(last_error=CLOSED_REASON)
     linked_clients = {
         c.harvest_id
         for c in Conflict.objects.filter(integration=sandbox_integration, status="resolved")

@@ -28,8 +28,10 @@ from syncapp.flows.invoices.plan import (
     SKIP,
     UPDATE,
     VOID,
+    WRITE_OFF,
     Operation,
 )
+from syncapp.flows.invoices.writeoff import write_offs_apply
 from syncapp.flows.xero_cache import json_plain
 from syncapp.models import SyncEvent, SyncLink
 from syncapp.providers.errors import ApiError, AuthExpired, GovernorWouldWait
@@ -100,11 +102,15 @@ class InvoiceApplier:
                         )
                     else:
                         self._preview(op)
+            for op in by_action.get(WRITE_OFF, ()):
+                self._record(SyncEvent.Action.VOID, op, message=f"Would write off: {op.reason}")
             return
         repaired = self._repair(by_action.get(REPAIR, []))
         self._write(by_action.get(CREATE, []) + repaired[CREATE], CREATE)
         self._write(by_action.get(UPDATE, []) + repaired[UPDATE], UPDATE)
         self._write(by_action.get(VOID, []), VOID)
+        if by_action.get(WRITE_OFF):
+            write_offs_apply(applier=self, operations=by_action[WRITE_OFF])
 
     def finish(self, *, rounds: int = 2) -> None:
         """Follow-ups (rounding lines, numbers that turned out to be ours) and one repair of
@@ -175,6 +181,8 @@ class InvoiceApplier:
             if op.link is not None and not self.dry_run:
                 op.link.state = SyncLink.State.CONFLICT
                 op.link.last_error = op.reason
+                if (op.raw or {}).get("state") == "closed":  # flagged once, not every run
+                    op.link.snapshot = {**(op.link.snapshot or {}), "write_off": {"flagged": True}}
                 changed.append(op.link)
         if changed:
             links_write(links=changed)

@@ -26,7 +26,7 @@ from syncapp.flows.invoices.mapping import (
 from syncapp.models import SyncLink
 from syncapp.services.ledger import payload_hash
 
-CREATE, UPDATE, REPAIR, VOID, HOLD, SKIP, FAIL, FLAG = (
+CREATE, UPDATE, REPAIR, VOID, HOLD, SKIP, FAIL, FLAG, WRITE_OFF = (
     "create",
     "update",
     "repair",
@@ -35,7 +35,10 @@ CREATE, UPDATE, REPAIR, VOID, HOLD, SKIP, FAIL, FLAG = (
     "skip",
     "fail",
     "flag",
+    "write_off",
 )
+# Harvest's "closed" is closed without full payment (a write-off); a paid invoice is "paid".
+CLOSED_REASON = "Closed in Harvest without full payment (written off); not sent to Xero."
 TRIGGER_STATES = {
     "open": frozenset({"open", "paid", "closed"}),
     "draft": frozenset({"draft", "open", "paid", "closed"}),
@@ -47,6 +50,7 @@ class PlanPolicy:
     trigger: str = "open"
     currency_policy: str = "fail"  # or "enable"
     removed_policy: str = "flag"  # or "void"
+    closed_policy: str = "flag"  # or "write_off"
     currency_codes: frozenset[str] = frozenset()
     lock_date: date | None = None
     allowed_actions: Mapping[str, bool] = field(default_factory=dict)
@@ -94,6 +98,10 @@ def invoice_plan(
             base["kind"] = link.kind
             return _removed(policy=policy, why=f"it is back to {invoice.state} in Harvest", **base)
         return Operation(SKIP, reason=f"{invoice.state} in Harvest: not synced yet", **base)
+    if invoice.state == "closed":
+        closed = _closed(invoice=invoice, link=link, policy=policy, base=base)
+        if closed is not None:
+            return closed
     contact_id, hold_reason = contact
     if not contact_id:
         return Operation(HOLD, reason=hold_reason or "The client has no Xero contact yet.", **base)
@@ -144,6 +152,37 @@ def invoice_plan(
             SKIP, doc=doc, reason="Xero refused this change; waiting for finance", **base
         )
     return Operation(UPDATE, doc=doc, **base)
+
+
+def _closed(*, invoice, link: SyncLink | None, policy: PlanPolicy, base: dict):
+    """A closed Harvest invoice never creates a Xero one; one already in Xero is written off
+    there only when finance approved it (or chose the write-off policy). An unanswered create
+    (SENDING, no Xero id) goes on to the repair, which finds it before anything is resent."""
+    if link is None or not link.xero_id:
+        if link is not None and link.state == SyncLink.State.SENDING:
+            return None
+        return Operation(HOLD, reason=CLOSED_REASON, **base)
+    if link.state == SyncLink.State.VOIDED:
+        return Operation(SKIP, reason="closed in Harvest; void in Xero", **base)
+    base["kind"] = link.kind
+    write_off = (link.snapshot or {}).get("write_off") or {}
+    if write_off.get("done"):
+        return Operation(SKIP, reason=write_off.get("done"), **base)
+    if write_off.get("approved_by") or policy.closed_policy == "write_off":
+        who = write_off.get("approved_by") or "the integration's closed-invoice policy"
+        return Operation(WRITE_OFF, reason=f"Written off in Harvest; approved by {who}", **base)
+    if link.state == SyncLink.State.CONFLICT and write_off.get("flagged"):
+        return Operation(SKIP, reason=link.last_error or "waiting for finance", **base)
+    due = f" with {invoice.currency} {invoice.due_amount} unpaid" if invoice.due_amount else ""
+    return Operation(
+        FLAG,
+        reason=(
+            f"Closed in Harvest{due} (written off), but it is open in Xero. Finance decides: "
+            "'Write off in Xero' voids it when nothing is paid there, otherwise adds a credit "
+            "note for what is still due."
+        ),
+        **base,
+    )
 
 
 def _account_errors(*, doc: MappedDocument, policy: PlanPolicy) -> list[str]:

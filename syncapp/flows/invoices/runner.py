@@ -189,26 +189,6 @@ class InvoiceRun:
             self.chunk_process(chunk)
 
 
-def invoices_in_scope(flow: FlowContext) -> list[str] | None:
-    """The Harvest invoices a targeted run covers (None: an ordinary run). A resync names them;
-    a run after a conflict was resolved names clients, whose waiting invoices go now."""
-    scope = flow.scope
-    if "harvest_invoice_ids" in scope:
-        return [str(h) for h in scope["harvest_invoice_ids"]]
-    if "harvest_client_ids" in scope:
-        clients = [int(c) for c in scope["harvest_client_ids"]]
-        return [
-            str(h)
-            for h in SyncLink.objects.filter(
-                integration=flow.integration,
-                kind__in=KINDS,
-                state=SyncLink.State.HELD,
-                snapshot__harvest__client__id__in=clients,
-            ).values_list("harvest_id", flat=True)
-        ]
-    return None
-
-
 def invoices_run(flow: FlowContext) -> None:
     integration = flow.integration
     run = InvoiceRun(flow)
@@ -218,9 +198,9 @@ def invoices_run(flow: FlowContext) -> None:
         **preflight_inputs(integration=integration),
     )
     flow.recorder.summary.extra["preflight"] = [p.as_dict() for p in problems]
-    resync = invoices_in_scope(flow)
+    resync = [str(h) for h in (flow.run.counters or {}).get("resync_harvest_ids", [])]
     started = timezone.now()
-    if resync is not None:
+    if resync:
         # Resync from the admin: these invoices only, read again and sent whatever the hash says.
         rows = SyncLink.objects.filter(
             integration=integration, kind__in=KINDS, harvest_id__in=resync
