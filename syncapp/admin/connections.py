@@ -14,12 +14,15 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 
 from syncapp import oauth_views
+from syncapp.crypto import UnreadableSecret
 from syncapp.models import Connection
 from syncapp.services.connections import connection_disconnect, connection_test
 
 
-def secret_state(value: str) -> str:
+def secret_state(value) -> str:
     """What the admin may say about a secret: whether one is set, never any of it."""
+    if isinstance(value, UnreadableSecret):
+        return value.message
     return "set" if value else "not set"
 
 

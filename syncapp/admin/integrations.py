@@ -2,12 +2,13 @@ from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, JSONField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from syncapp.admin.runs import outcome_html
 from syncapp.engine import counters_failed
 from syncapp.models import Connection, Integration, SyncLink, SyncRun
 from syncapp.services.runs import sync_run_request
+from syncapp.services.secrets import integration_secrets_unreadable
 
 # Ledger states a person should look at: failed, waiting (held) or in review.
 ATTENTION = (SyncLink.State.FAILED, SyncLink.State.HELD, SyncLink.State.CONFLICT)
@@ -40,8 +41,9 @@ class IntegrationAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     actions = ["sync_now"]
     inlines = [ConnectionInline]
+    readonly_fields = ("stored_secrets",)
     fieldsets = (
-        (None, {"fields": ("name", "is_active")}),
+        (None, {"fields": ("name", "is_active", "stored_secrets")}),
         (
             "Invoices",
             {
@@ -114,6 +116,15 @@ class IntegrationAdmin(admin.ModelAdmin):
             obj.pk,
             obj.open_conflict_count,
         )
+
+    @admin.display(description="Stored secrets")
+    def stored_secrets(self, obj):
+        if obj.pk is None:
+            return "—"
+        problems = integration_secrets_unreadable(integration=obj)
+        if not problems:
+            return "All readable"
+        return format_html_join("", "<p><strong>{}</strong></p>", ((p,) for p in problems))
 
     @admin.display(description="Last run")
     def last_run(self, obj):

@@ -1,10 +1,14 @@
 import pytest
 from cryptography.fernet import Fernet
+from django.apps import apps
 from django.db import connection as db
+from django.db import models
+from django.test.utils import isolate_apps
 
-from syncapp.crypto import SecretUnreadable
+from syncapp.crypto import SecretUnreadable, UnreadableSecret
+from syncapp.fields import EncryptedTextField
 from syncapp.models import Connection
-from syncapp.services.secrets import secrets_rotate
+from syncapp.services.secrets import FieldRotation, encrypted_fields, secrets_rotate
 from tests.factories import ACCESS_TOKEN, CLIENT_SECRET, REFRESH_TOKEN, ConnectionFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +50,10 @@ def test_rotating_the_key_keeps_every_secret_readable(settings):
 
     new_key = Fernet.generate_key().decode()
     settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
-    assert secrets_rotate() == 5
+    rewritten = {(r.model, r.field): r.rewritten for r in secrets_rotate()}
+    assert rewritten[("syncapp.Connection", "access_token")] == 2
+    assert rewritten[("syncapp.Connection", "refresh_token")] == 1
+    assert sum(rewritten.values()) == 5
 
     for c in connections:
         assert raw_columns(c.pk) != before[c.pk]
@@ -59,7 +66,65 @@ def test_rotating_the_key_keeps_every_secret_readable(settings):
 
 
 def test_dropping_a_key_too_early_is_a_clear_error_not_garbage(settings):
-    created = ConnectionFactory()
+    created = ConnectionFactory(account_name="Northwind Ltd")
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
-    with pytest.raises(SecretUnreadable, match="rotate_secrets"):
-        Connection.objects.get(pk=created.pk)
+    loaded = Connection.objects.get(pk=created.pk)  # loading the row still works
+    assert isinstance(loaded.access_token, UnreadableSecret)
+    assert loaded.refresh_token  # a secret is stored, so "is one set?" says yes
+    expected = (
+        "The access token of connection 'Xero — Northwind Ltd' cannot be decrypted with "
+        "FIELD_ENCRYPTION_KEYS: put back the key it was written with and run "
+        "`manage.py rotate_secrets`, or reconnect it under Sync › Connections."
+    )
+    assert loaded.access_token.message == expected
+    for use in (str, lambda s: f"Bearer {s}", lambda s: s.encode(), len, lambda s: "x" + s):
+        with pytest.raises(SecretUnreadable) as failure:
+            use(loaded.access_token)
+        assert str(failure.value) == expected
+    assert ACCESS_TOKEN not in repr(loaded.access_token)
+
+
+def test_introspection_finds_every_encrypted_field_of_every_model():
+    found = {(f.model._meta.label, f.name) for f in encrypted_fields()}
+    declared = {
+        (model._meta.label, field.name)
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, EncryptedTextField) and not model._meta.proxy
+    }
+    assert found == declared
+    assert {
+        ("syncapp.Connection", "access_token"),
+        ("syncapp.Connection", "refresh_token"),
+        ("syncapp.Connection", "client_secret"),
+        ("syncapp.Integration", "xero_webhook_key"),
+    } <= found
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_model_added_later_is_rotated_without_being_listed(settings, monkeypatch):
+    with isolate_apps("syncapp") as registry:
+
+        class Vault(models.Model):
+            secret = EncryptedTextField(blank=True, default="")
+
+            class Meta:
+                app_label = "syncapp"
+                db_table = "test_secrets_vault"
+
+            def __str__(self):
+                return "vault"
+
+        monkeypatch.setattr("syncapp.services.secrets.apps", registry)
+        with db.schema_editor() as editor:
+            editor.create_model(Vault)
+        try:
+            old_key, new_key = settings.FIELD_ENCRYPTION_KEYS[0], Fernet.generate_key().decode()
+            row = Vault.objects.create(secret="vault-secret")
+            settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
+            assert secrets_rotate() == [FieldRotation("syncapp.Vault", "secret", 1)]
+            settings.FIELD_ENCRYPTION_KEYS = [new_key]
+            assert Vault.objects.get(pk=row.pk).secret == "vault-secret"
+        finally:
+            with db.schema_editor() as editor:
+                editor.delete_model(Vault)
