@@ -18,16 +18,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
-from django.utils import timezone
+from django.db import DatabaseError, IntegrityError, connections, transaction
 from import_export import fields, resources
 from import_export.results import Error, Result
 
 from mappings.files import ImportFileError
 from mappings.widgets import ChoiceWidget, IntegrationByNameWidget, YesNoWidget
 from mappings.xero_codes import mapping_xero_problems, xero_codes_for
-
-BULK_BATCH_SIZE = 500
 
 
 def _header_key(text: str) -> str:
@@ -62,6 +59,12 @@ class MappingResource(resources.ModelResource):
             elif model_field.get_internal_type() == "BooleanField":
                 field.widget = YesNoWidget()
 
+    def get_import_fields(self):
+        # Asked for several times per row by the library; the answer never changes.
+        if getattr(self, "_import_fields", None) is None:
+            self._import_fields = super().get_import_fields()
+        return self._import_fields
+
     def _model_field(self, name):
         try:
             return self._meta.model._meta.get_field(self.fields[name].attribute)
@@ -71,12 +74,12 @@ class MappingResource(resources.ModelResource):
     # --- reading the file ----------------------------------------------------------------
 
     def _required_columns(self) -> list[str]:
-        required = list(self.get_import_id_fields())
+        required = []
         for name in self.get_import_order():
             model_field = self._model_field(name)
             if model_field is not None and not model_field.blank and not model_field.has_default():
                 required.append(name)
-        return [self.fields[n].column_name for n in dict.fromkeys(required)]
+        return [self.fields[n].column_name for n in required]
 
     def _headers_check(self, dataset) -> None:
         known = {_header_key(f.column_name): f.column_name for f in self.get_import_fields()}
@@ -104,6 +107,11 @@ class MappingResource(resources.ModelResource):
                 f"Missing column(s): {', '.join(missing)}. The columns are: {expected}."
             )
         dataset.headers = headers
+        # A key column left out of the file means "empty" (e.g. no project for a task rule).
+        for name in self.get_import_id_fields():
+            column = self.fields[name].column_name
+            if column not in headers:
+                dataset.append_col([""] * len(dataset), header=column)
 
     # --- natural keys --------------------------------------------------------------------
 
@@ -238,20 +246,50 @@ class MappingResource(resources.ModelResource):
     def after_import(self, dataset, result, **kwargs):
         """Nothing to do: ids are never imported, so sequences never need resetting."""
 
+    def _insert_statement(self, instances, db) -> tuple[str, list]:
+        model = self._meta.model
+        columns = [f for f in model._meta.concrete_fields if f is not model._meta.pk]
+        quote = db.ops.quote_name
+        names = ", ".join(quote(c.column) for c in columns)
+        marks = ", ".join(["%s"] * len(columns))
+        # Only quoted model metadata is interpolated; every value is a parameter.
+        sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
+        params = [
+            [c.get_db_prep_save(c.pre_save(obj, add=True), db) for c in columns]
+            for obj in instances
+        ]
+        return sql, params
+
+    def _update_statement(self, instances, db) -> tuple[str, list]:
+        model = self._meta.model
+        names = [self.fields[n].attribute for n in self.get_bulk_update_fields()]
+        columns = [model._meta.get_field(n) for n in [*names, "updated_at"]]
+        quote = db.ops.quote_name
+        assignments = ", ".join(f"{quote(c.column)} = %s" for c in columns)
+        table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+        sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608 - as above
+        params = [
+            [c.get_db_prep_save(c.pre_save(obj, add=False), db) for c in columns] + [obj.pk]
+            for obj in instances
+        ]
+        return sql, params
+
     def _write(self, result) -> None:
-        now = timezone.now()
-        for instance in self.update_instances:
-            instance.updated_at = now
-        update_fields = [*self.get_bulk_update_fields(), "updated_at"]
+        """Statements and parameters are prepared first, so the transaction (and SQLite's write
+        lock) lasts only as long as the database needs: Django's bulk_update builds a CASE
+        expression per field and batch (20 s for 10,000 rows) and bulk_create compiles its SQL
+        inside the transaction."""
+        using = self.get_db_connection_name()
+        db = connections[using]
+        statements = [
+            self._insert_statement(self.create_instances, db),
+            self._update_statement(self.update_instances, db),
+        ]
         try:
-            with transaction.atomic(using=self.get_db_connection_name()):
-                self._meta.model.objects.bulk_create(
-                    self.create_instances, batch_size=BULK_BATCH_SIZE
-                )
-                if self.update_instances:
-                    self._meta.model.objects.bulk_update(
-                        self.update_instances, update_fields, batch_size=BULK_BATCH_SIZE
-                    )
+            with transaction.atomic(using=using), db.cursor() as cursor:
+                for sql, params in statements:
+                    if params:
+                        cursor.executemany(sql, params)
         except (IntegrityError, DatabaseError) as error:
             result.append_base_error(
                 Error(
@@ -276,8 +314,12 @@ class MappingResource(resources.ModelResource):
             result = Result()
             result.append_base_error(Error(error))
             return result
-        kwargs["use_transactions"] = False  # see the module docstring
-        result = super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, **kwargs)
+        # The library wraps a dry run in a transaction it rolls back (SQLite's write lock for the
+        # whole preview). Here nothing is written during the rows in any case (the bulk hooks
+        # only collect), so the library always runs a "real" import without a transaction and
+        # `_write` below is the only writer, and only on confirm.
+        kwargs["use_transactions"] = False
+        result = super().import_data(dataset, dry_run=False, raise_errors=raise_errors, **kwargs)
         for row in (*result.invalid_rows, *result.error_rows):
             row.number = self._row_numbers[row.number - 1]
         result.hx_warnings = sorted({c.warning for c in self._codes.values() if c.warning})
