@@ -7,6 +7,12 @@
 A row still SENDING at the start of a run is a write whose outcome is unknown: the flow must
 resend it with the same key, or search the target, before creating anything new.
 Each step is one or two queries for the whole batch, never one per record.
+
+Every flow writes the ledger through the three primitives below, whatever key it knows a record
+by (Harvest id for contacts and invoices, Xero key for payments): `ledger_upsert` (prepare a
+batch as SENDING, or park it HELD/FAILED with the reason, committed before any request),
+`ledger_settle` (write a batch's outcomes) and `ledger_unsettled` (what the last run left held,
+in flight or failed, for the repair path to look at again).
 """
 
 from __future__ import annotations
@@ -42,6 +48,65 @@ class LinkIntent:
     @property
     def payload_hash(self) -> str:
         return payload_hash(self.payload)
+
+
+LINK_OUTCOME_FIELDS = (
+    "state",
+    "last_error",
+    "xero_id",
+    "harvest_id",
+    "payload_hash",
+    "snapshot",
+    "synced_at",
+    "updated_at",
+)
+UNSETTLED = (SyncLink.State.HELD, SyncLink.State.SENDING, SyncLink.State.FAILED)
+
+
+def ledger_upsert(
+    *, rows: list[SyncLink], key: str, update_fields: Iterable[str]
+) -> dict[str, SyncLink]:
+    """Insert or update a batch of rows by (integration, kind, `key`) in one committed statement,
+    and return them as stored, by `key` ("harvest_id" or "xero_id")."""
+    if not rows:
+        return {}
+    with transaction.atomic():
+        SyncLink.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["integration", "kind", key],
+            update_fields=[*update_fields, "updated_at"],
+            batch_size=500,
+        )
+    wanted = {(row.kind, getattr(row, key)) for row in rows}
+    stored = SyncLink.objects.filter(
+        integration=rows[0].integration,
+        kind__in={kind for kind, _ in wanted},
+        **{f"{key}__in": [value for _, value in wanted]},
+    )
+    return {
+        getattr(link, key): link for link in stored if (link.kind, getattr(link, key)) in wanted
+    }
+
+
+def ledger_settle(*, links: list[SyncLink], fields: Iterable[str] = LINK_OUTCOME_FIELDS) -> None:
+    """Write a batch's outcomes (already set on the rows) in one bulk update."""
+    if not links:
+        return
+    now = timezone.now()
+    for link in links:
+        link.updated_at = now
+    SyncLink.objects.bulk_update(
+        links, list(dict.fromkeys([*fields, "updated_at"])), batch_size=500
+    )
+
+
+def ledger_unsettled(*, integration: Integration, kinds: Iterable[str], **filters):
+    """Rows the repair path must look at whatever the cursors say: held, in flight (outcome
+    unknown: resend with the same key or search before creating), failed."""
+    return SyncLink.objects.filter(
+        integration=integration, kind__in=list(kinds), state__in=UNSETTLED, **filters
+    )
 
 
 def links_load(
@@ -84,15 +149,10 @@ def links_prepare(
                 last_error=previous.last_error if previous else "",
             )
         )
-    with transaction.atomic():
-        SyncLink.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["integration", "kind", "harvest_id"],
-            update_fields=["label", "state", "idempotency_key", "attempts", "updated_at"],
-        )
-    return links_load(
-        integration=integration, kind=kind, harvest_ids=[i.harvest_id for i in intents]
+    return ledger_upsert(
+        rows=rows,
+        key="harvest_id",
+        update_fields=["label", "state", "idempotency_key", "attempts"],
     )
 
 
@@ -114,7 +174,6 @@ def links_settle(*, outcomes: list[LinkOutcome]) -> None:
         link = outcome.link
         link.state = outcome.state
         link.last_error = outcome.error
-        link.updated_at = now
         if outcome.xero_id:
             link.xero_id = outcome.xero_id
         if outcome.state == SyncLink.State.SYNCED:
@@ -123,8 +182,7 @@ def links_settle(*, outcomes: list[LinkOutcome]) -> None:
                 link.snapshot = outcome.snapshot
             link.synced_at = now
         links.append(link)
-    SyncLink.objects.bulk_update(
-        links,
-        ["state", "last_error", "xero_id", "payload_hash", "snapshot", "synced_at", "updated_at"],
-        batch_size=500,
+    ledger_settle(
+        links=links,
+        fields=["state", "last_error", "xero_id", "payload_hash", "snapshot", "synced_at"],
     )

@@ -24,7 +24,8 @@ from syncapp.flows.contacts.records import (
     HarvestSide,
     xero_side_from_contact,
 )
-from syncapp.models import Conflict, Cursor, Integration, SyncKind, SyncLink, SyncRun
+from syncapp.models import Conflict, Integration, SyncKind, SyncLink, SyncRun
+from syncapp.services.cursors import cursors_get, cursors_set
 
 STREAMS = ("harvest.clients", "harvest.contacts", "xero.contacts")
 RETRY_STATES = (SyncLink.State.SENDING, SyncLink.State.FAILED, SyncLink.State.PENDING)
@@ -51,30 +52,8 @@ def contact_rules_for(*, integration: Integration) -> tuple[MatchRules, dict[str
 CURSOR_OVERLAP = timedelta(seconds=1)
 
 
-def cursors_load(*, integration: Integration) -> dict[str, datetime | None]:
-    values = dict(
-        Cursor.objects.filter(integration=integration, stream__in=STREAMS).values_list(
-            "stream", "value"
-        )
-    )
-    return {s: datetime.fromisoformat(values[s]) if values.get(s) else None for s in STREAMS}
-
-
 def _since(cursor: datetime | None) -> datetime | None:
     return cursor - CURSOR_OVERLAP if cursor else None
-
-
-def cursors_save(*, integration: Integration, seen: dict[str, datetime | None]) -> None:
-    rows = [
-        Cursor(integration=integration, stream=s, value=v.isoformat()) for s, v in seen.items() if v
-    ]
-    if rows:
-        Cursor.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["integration", "stream"],
-            update_fields=["value", "updated_at"],
-        )
 
 
 def _newest(current: datetime | None, *stamps: datetime | None) -> datetime | None:
@@ -85,7 +64,7 @@ def _newest(current: datetime | None, *stamps: datetime | None) -> datetime | No
 def contacts_run(ctx: FlowContext) -> None:
     integration = ctx.integration
     rules, owners = contact_rules_for(integration=integration)
-    cursors = cursors_load(integration=integration)
+    cursors = cursors_get(integration=integration, streams=STREAMS)
     seen = dict(cursors)
 
     # Harvest: what changed since the last run.
@@ -194,7 +173,7 @@ def contacts_run(ctx: FlowContext) -> None:
         integration=integration, kind=SyncKind.CLIENT, status=Conflict.Status.OPEN
     ).count()
     if not ctx.dry_run and scoped is None:
-        cursors_save(integration=integration, seen=seen)
+        cursors_set(integration=integration, values=seen)
     if not ctx.dry_run and ctx.run.flow != SyncRun.Flow.ALL:
         invoices_follow(integration=integration, waiting=needed)
 

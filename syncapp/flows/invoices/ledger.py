@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
-from django.utils import timezone
-
 from syncapp.flows.invoices.plan import Operation
 from syncapp.flows.xero_cache import json_plain
 from syncapp.models import Integration, SyncKind, SyncLink
 from syncapp.providers.xero.idempotency import idempotency_key_derive
+from syncapp.services.ledger import ledger_settle, ledger_unsettled, ledger_upsert
 
 KINDS = (SyncKind.INVOICE, SyncKind.CREDIT_NOTE)
 
@@ -35,13 +33,7 @@ def invoice_links_load(
 
 def invoice_links_unsettled(*, integration: Integration) -> list[SyncLink]:
     """Rows to plan again whatever the cursor says: held, in flight (outcome unknown), failed."""
-    return list(
-        SyncLink.objects.filter(
-            integration=integration,
-            kind__in=KINDS,
-            state__in=(SyncLink.State.HELD, SyncLink.State.SENDING, SyncLink.State.FAILED),
-        )
-    )
+    return list(ledger_unsettled(integration=integration, kinds=KINDS))
 
 
 def _row(*, integration: Integration, op: Operation, state: str, **fields) -> SyncLink:
@@ -72,17 +64,16 @@ def links_park(*, integration: Integration, operations: list[Operation], state: 
             snapshot["failed_hash"] = op.payload_hash
         if op.doc is not None:
             snapshot["explain"] = op.doc.explain
+        snapshot.pop("wait", None)
+        if op.wait:
+            snapshot["wait"] = op.wait
         rows.append(
             _row(
                 integration=integration, op=op, state=state, last_error=op.reason, snapshot=snapshot
             )
         )
-    SyncLink.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["integration", "kind", "harvest_id"],
-        update_fields=["label", "state", "last_error", "snapshot", "updated_at"],
-        batch_size=500,
+    ledger_upsert(
+        rows=rows, key="harvest_id", update_fields=["label", "state", "last_error", "snapshot"]
     )
 
 
@@ -111,39 +102,16 @@ def links_send(*, integration: Integration, operations: list[Operation]) -> dict
                 attempts=(op.link.attempts if op.link else 0) + 1,
             )
         )
-    with transaction.atomic():
-        SyncLink.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["integration", "kind", "harvest_id"],
-            update_fields=[
-                "label",
-                "state",
-                "snapshot",
-                "idempotency_key",
-                "attempts",
-                "updated_at",
-            ],
-        )
-    wanted = {(op.kind, op.harvest_id) for op in operations}
-    return {
-        link.harvest_id: link
-        for link in SyncLink.objects.filter(
-            integration=integration,
-            kind__in={kind for kind, _ in wanted},
-            harvest_id__in=[harvest_id for _, harvest_id in wanted],
-        )
-        if (link.kind, link.harvest_id) in wanted
-    }
+    return ledger_upsert(
+        rows=rows,
+        key="harvest_id",
+        update_fields=["label", "state", "snapshot", "idempotency_key", "attempts"],
+    )
 
 
 def links_write(*, links: list[SyncLink]) -> None:
     """Settle a batch: one bulk update for every row whatever its outcome."""
-    now = timezone.now()
-    for link in links:
-        link.updated_at = now
-    SyncLink.objects.bulk_update(
-        links,
-        ["state", "last_error", "xero_id", "payload_hash", "snapshot", "synced_at", "updated_at"],
-        batch_size=500,
+    ledger_settle(
+        links=links,
+        fields=["state", "last_error", "xero_id", "payload_hash", "snapshot", "synced_at"],
     )

@@ -22,9 +22,10 @@ from syncapp.flows.invoices.plan import PlanPolicy, invoice_plan, removed_plan
 from syncapp.flows.invoices.preflight import preflight_check
 from syncapp.flows.invoices.services import preflight_inputs
 from syncapp.flows.xero_cache import xero_settings_get, xero_settings_note_currency
-from syncapp.models import Cursor, SyncLink
+from syncapp.models import SyncLink
 from syncapp.providers.errors import GovernorWouldWait
 from syncapp.providers.harvest.invoice_types import HarvestInvoice
+from syncapp.services.cursors import cursor_set, cursors_get
 
 logger = logging.getLogger(__name__)
 
@@ -41,24 +42,6 @@ def _batched(items, size: int):
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
-
-
-def _cursor(integration, stream: str) -> datetime | None:
-    value = (
-        Cursor.objects.filter(integration=integration, stream=stream)
-        .values_list("value", flat=True)
-        .first()
-    )
-    try:
-        return datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def _cursor_set(integration, stream: str, value: datetime) -> None:
-    Cursor.objects.update_or_create(
-        integration=integration, stream=stream, defaults={"value": value.isoformat()}
-    )
 
 
 def _entries(harvest, invoices_from) -> dict[str, list[EntryFact]]:
@@ -189,18 +172,39 @@ class InvoiceRun:
             self.chunk_process(chunk)
 
 
+def invoices_in_scope(flow: FlowContext) -> list[str] | None:
+    """The Harvest invoices a targeted run covers (None: an ordinary run). A resync names them;
+    a run after a conflict was resolved names clients, whose waiting invoices go now."""
+    scope = flow.scope
+    if "harvest_invoice_ids" in scope:
+        return [str(h) for h in scope["harvest_invoice_ids"]]
+    if "harvest_client_ids" in scope:
+        clients = [int(c) for c in scope["harvest_client_ids"]]
+        return [
+            str(h)
+            for h in SyncLink.objects.filter(
+                integration=flow.integration,
+                kind__in=KINDS,
+                state=SyncLink.State.HELD,
+                snapshot__harvest__client__id__in=clients,
+            ).values_list("harvest_id", flat=True)
+        ]
+    return None
+
+
+def _preflight(run: InvoiceRun) -> list[dict]:
+    inputs = preflight_inputs(integration=run.integration)
+    problems = preflight_check(integration=run.integration, settings=run.settings, **inputs)
+    return [p.as_dict() for p in problems]
+
+
 def invoices_run(flow: FlowContext) -> None:
     integration = flow.integration
     run = InvoiceRun(flow)
-    problems = preflight_check(
-        integration=integration,
-        settings=run.settings,
-        **preflight_inputs(integration=integration),
-    )
-    flow.recorder.summary.extra["preflight"] = [p.as_dict() for p in problems]
-    resync = [str(h) for h in (flow.run.counters or {}).get("resync_harvest_ids", [])]
+    flow.recorder.summary.extra["preflight"] = _preflight(run)
+    resync = invoices_in_scope(flow)
     started = timezone.now()
-    if resync:
+    if resync is not None:
         # Resync from the admin: these invoices only, read again and sent whatever the hash says.
         rows = SyncLink.objects.filter(
             integration=integration, kind__in=KINDS, harvest_id__in=resync
@@ -214,8 +218,8 @@ def invoices_run(flow: FlowContext) -> None:
         run.applier.finish()
         flow.recorder.flush()
         return
-    since = _cursor(integration, STREAM)
-    last_full = _cursor(integration, FULL_STREAM)
+    cursors = cursors_get(integration=integration, streams=(STREAM, FULL_STREAM))
+    since, last_full = cursors[STREAM], cursors[FULL_STREAM]
     full = since is None or last_full is None or started - last_full > FULL_EVERY
     if run.mapping.accounts is not None and run.mapping.accounts.uses_tasks:
         run.mapping = type(run.mapping)(
@@ -252,12 +256,15 @@ def invoices_run(flow: FlowContext) -> None:
         extra["stopped"] = run.stopped
     extra["mismatched_totals"] = run.applier.mismatched
     extra["full_read"] = full
+    # Again after the run: what it held (a missing tax rate or currency) is listed with its fix.
+    extra["preflight"] = _preflight(run)
     if flow.dry_run:
         extra["would_total"] = {k: str(v) for k, v in sorted(run.applier.would_total.items())}
         return
     if run.stopped:
         return
     if run.newest is not None:
-        _cursor_set(integration, STREAM, max(run.newest, since) if since else run.newest)
+        newest = max(run.newest, since) if since else run.newest
+        cursor_set(integration=integration, stream=STREAM, value=newest)
     if full:
-        _cursor_set(integration, FULL_STREAM, started)
+        cursor_set(integration=integration, stream=FULL_STREAM, value=started)

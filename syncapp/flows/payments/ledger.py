@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 
 from syncapp.flows.payments.plan import DIRECTION_FROM_HARVEST, DIRECTION_FROM_XERO, LinkView
 from syncapp.models import Integration, SyncKind, SyncLink
+from syncapp.services.ledger import ledger_settle, ledger_upsert
 
 
 def payment_links_for_invoices(
@@ -87,19 +87,9 @@ def payment_links_prepare(
                 last_error=previous.last_error if previous else "",
             )
         )
-    with transaction.atomic():
-        SyncLink.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["integration", "kind", "xero_id"],
-            update_fields=["label", "state", "snapshot", "attempts", "updated_at"],
-        )
-    return {
-        link.xero_id: link
-        for link in SyncLink.objects.filter(
-            integration=integration, kind=SyncKind.PAYMENT, xero_id__in=keys
-        )
-    }
+    return ledger_upsert(
+        rows=rows, key="xero_id", update_fields=["label", "state", "snapshot", "attempts"]
+    )
 
 
 @dataclass
@@ -122,7 +112,6 @@ def payment_links_settle(*, outcomes: list[PaymentOutcome]) -> None:
         link = outcome.link
         link.state = outcome.state
         link.last_error = outcome.error
-        link.updated_at = now
         if outcome.harvest_id:
             link.harvest_id = str(outcome.harvest_id)
         elif outcome.clear_harvest_id:
@@ -132,8 +121,8 @@ def payment_links_settle(*, outcomes: list[PaymentOutcome]) -> None:
         if outcome.state == SyncLink.State.SYNCED:
             link.synced_at = now
         links.append(link)
-    SyncLink.objects.bulk_update(
-        links, ["state", "last_error", "harvest_id", "snapshot", "synced_at", "updated_at"]
+    ledger_settle(
+        links=links, fields=["state", "last_error", "harvest_id", "snapshot", "synced_at"]
     )
 
 

@@ -34,6 +34,7 @@ from syncapp.flows.payments.types import (
 from syncapp.models import SyncEvent, SyncKind, SyncLink
 from syncapp.providers.errors import ApiError, AuthExpired, Forbidden, RateLimited
 from syncapp.providers.xero.idempotency import idempotency_key_derive, idempotency_key_for_batch
+from syncapp.services.cursors import cursor_get, cursors_set
 from syncapp.services.ledger import payload_hash
 
 CURSOR_HARVEST = "harvest.invoices.payments"
@@ -89,14 +90,12 @@ class ReverseItem:
 
 
 def reverse_run(ctx: FlowContext) -> None:
-    from syncapp.flows.payments.runner import _cursor_get, cursor_set
-
     integration = ctx.integration
-    since = _cursor_get(integration, CURSOR_HARVEST)
+    since = cursor_get(integration=integration, stream=CURSOR_HARVEST)
     invoices = {inv.id: inv for inv in ctx.harvest.list_invoices(updated_since=since)}
     newest = max((inv.updated_at for inv in invoices.values() if inv.updated_at), default=None)
     new_link_ids, newest_link = _newly_linked_invoice_ids(
-        integration, since=_cursor_get(integration, CURSOR_NEW_LINKS)
+        integration, since=cursor_get(integration=integration, stream=CURSOR_NEW_LINKS)
     )
     missing_new = new_link_ids - set(invoices)
     if len(missing_new) > NEW_LINKS_FETCH_ONE_BY_ONE:
@@ -140,8 +139,10 @@ def reverse_run(ctx: FlowContext) -> None:
     for start in range(0, len(items), BATCH):
         _items_apply(ctx, items=items[start : start + BATCH])
     if not ctx.dry_run:
-        cursor_set(integration, CURSOR_HARVEST, newest)
-        cursor_set(integration, CURSOR_NEW_LINKS, newest_link)
+        cursors_set(
+            integration=integration,
+            values={CURSOR_HARVEST: newest, CURSOR_NEW_LINKS: newest_link},
+        )
 
 
 def _newly_linked_invoice_ids(integration, *, since):

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from syncapp.flows.base import FlowContext
 from syncapp.flows.payments.apply import PlannedInvoice, plans_apply, plans_record_preview
@@ -31,7 +30,8 @@ from syncapp.flows.payments.sources import (
     xero_payments_changed,
 )
 from syncapp.flows.payments.types import DIRECTION_FROM_XERO, XeroInvoiceView
-from syncapp.models import Cursor, SyncKind, SyncLink, WebhookEvent
+from syncapp.models import SyncKind, SyncLink, WebhookEvent
+from syncapp.services.cursors import cursors_get, cursors_set
 
 logger = logging.getLogger(__name__)
 
@@ -63,23 +63,10 @@ def payments_run(ctx: FlowContext) -> None:
         reverse_run(ctx)
 
 
-def _cursor_get(integration, stream: str) -> datetime | None:
-    cursor = Cursor.objects.filter(integration=integration, stream=stream).first()
-    return parse_datetime(cursor.value) if cursor and cursor.value else None
-
-
-def cursor_set(integration, stream: str, value: datetime | None) -> None:
-    if value is None:
-        return
-    Cursor.objects.update_or_create(
-        integration=integration, stream=stream, defaults={"value": value.isoformat()}
-    )
-
-
 def _payments_poll(ctx: FlowContext) -> None:
     integration = ctx.integration
-    since_invoices = _cursor_get(integration, CURSOR_INVOICES)
-    since_payments = _cursor_get(integration, CURSOR_PAYMENTS)
+    cursors = cursors_get(integration=integration, streams=(CURSOR_INVOICES, CURSOR_PAYMENTS))
+    since_invoices, since_payments = cursors[CURSOR_INVOICES], cursors[CURSOR_PAYMENTS]
     views, newest_invoice = xero_invoices_changed(
         xero=ctx.xero, since=since_invoices - CURSOR_OVERLAP if since_invoices else None
     )
@@ -103,8 +90,10 @@ def _payments_poll(ctx: FlowContext) -> None:
     ctx.recorder.summary.extra["xero_invoices_read"] = len(views)
     payments_sync_views(ctx, views=views)
     if not ctx.dry_run:
-        cursor_set(integration, CURSOR_INVOICES, newest_invoice)
-        cursor_set(integration, CURSOR_PAYMENTS, newest_payment)
+        cursors_set(
+            integration=integration,
+            values={CURSOR_INVOICES: newest_invoice, CURSOR_PAYMENTS: newest_payment},
+        )
         if waiting:
             WebhookEvent.objects.filter(pk__in=[pk for pk, _, _ in waiting]).update(
                 status=WebhookEvent.Status.PROCESSED, processed_at=timezone.now(), error=""
