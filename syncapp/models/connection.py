@@ -82,7 +82,7 @@ class Connection(models.Model):
             SyncRun.objects.filter(
                 integration_id=self.integration_id, status=SyncRun.Status.QUEUED
             ).update(
-                status=SyncRun.Status.FAILED,
+                status=SyncRun.Status.BLOCKED,
                 error=f"Stopped: the {label} connection needs reconnecting. {reason}",
                 finished_at=now,
             )
