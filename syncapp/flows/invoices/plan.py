@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from syncapp.flows.invoices.mapping import (
     MappedDocument,
@@ -68,6 +69,9 @@ class Operation:
     link: SyncLink | None = None
     reason: str = ""
     raw: dict | None = None  # the Harvest invoice as read, kept on held/failed ledger rows
+    # What a held invoice waits for in Xero ({"currency": "EUR"} or {"taxes": [[applies, tax %,
+    # tax2 %], ...]}), kept on its ledger row for the preflight page's fixes.
+    wait: dict | None = None
 
     @property
     def payload_hash(self) -> str:
@@ -112,15 +116,34 @@ def invoice_plan(
             HOLD,
             doc=doc,
             reason=(
-                f"Xero has no {currency} enabled. Enable it in Xero (Settings › Currencies) or "
-                "set the integration's currency policy to 'Enable the currency in Xero'."
+                f"Xero has no {currency} enabled. Enable it from the invoice preflight page (or "
+                "in Xero, Settings › Currencies), or set the integration's currency policy to "
+                "'Enable the currency in Xero'; the invoice waits until then."
             ),
+            wait={"currency": currency},
             **base,
         )
     held = _org_hold(doc=doc, policy=policy, ctx=ctx, invoice=invoice)
     if held:
         return Operation(HOLD, doc=doc, reason=held, **base)
     errors = doc.errors + _account_errors(doc=doc, policy=policy)
+    if doc.tax_missing:
+        combos = "; ".join(tax_combination_label(*combo) for combo in doc.tax_missing)
+        return Operation(
+            HOLD,
+            doc=doc,
+            reason=(
+                f"No Xero tax rate for {combos}: create the rate in Xero or map it to an "
+                "existing one on the invoice preflight page; the invoice waits until then."
+                + (f" Also: {' '.join(errors)}" if errors else "")
+            ),
+            wait={
+                "taxes": [
+                    [a, f"{t.normalize():f}", f"{t2.normalize():f}"] for a, t, t2 in doc.tax_missing
+                ]
+            },
+            **base,
+        )
     if errors:
         return Operation(FAIL, doc=doc, reason=" ".join(errors), **base)
     hashed = payload_hash(doc.payload)
@@ -183,6 +206,20 @@ def _closed(*, invoice, link: SyncLink | None, policy: PlanPolicy, base: dict):
         ),
         **base,
     )
+
+
+def tax_combination_label(applies: str, tax, tax2) -> str:
+    """How finance reads a Harvest tax combination: "tax 7.5 %", "tax 5 % + tax2 9.975 %"."""
+
+    def pct(value) -> str:
+        return f"{Decimal(str(value)).normalize():f} %"
+
+    return {
+        "none": "untaxed lines",
+        "tax": f"tax {pct(tax)}",
+        "tax2": f"tax2 {pct(tax2)}",
+        "both": f"tax {pct(tax)} + tax2 {pct(tax2)}",
+    }.get(applies, applies)
 
 
 def _account_errors(*, doc: MappedDocument, policy: PlanPolicy) -> list[str]:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from syncapp.flows.invoices.plan import tax_combination_label
 from syncapp.flows.xero_cache import XeroSettings
 
 # Which tax-rate flag lets a rate be used on an account of each Xero account type.
@@ -36,6 +37,9 @@ class Problem:
     advice: str
     blocking: bool = False
     harvest_ids: tuple[str, ...] = field(default=(), compare=False)
+    # What the preflight page's fix needs (JSON-safe): {"applies", "tax", "tax2"} for a missing
+    # tax rate, {"currency"} for a currency Xero has not enabled.
+    fix: dict = field(default_factory=dict, compare=False)
 
     def as_dict(self) -> dict:
         return {
@@ -45,7 +49,17 @@ class Problem:
             "advice": self.advice,
             "blocking": self.blocking,
             "harvest_ids": list(self.harvest_ids),
+            "fix": dict(self.fix),
         }
+
+
+@dataclass(frozen=True)
+class HeldInvoice:
+    """A ledger row held until something exists in Xero (its snapshot's "wait")."""
+
+    harvest_id: str
+    label: str
+    wait: dict
 
 
 @dataclass(frozen=True)
@@ -105,6 +119,7 @@ def preflight_check(
     currency_targets: Iterable[str] = (),
     pending: Iterable[PendingInvoice] = (),
     taken_numbers: dict[str, str] | None = None,  # lower number -> what holds it in Xero
+    held: Iterable[HeldInvoice] = (),
 ) -> list[Problem]:
     problems: list[Problem] = []
     if settings is None:
@@ -215,11 +230,17 @@ def preflight_check(
                 )
             )
     pending = list(pending)
+    held = list(held)
+    problems.extend(_tax_missing_problems(held))
     enabled = settings.currency_codes
     wanted_currencies = set(currency_targets)
     by_currency: dict[str, list[str]] = {}
     for invoice in pending:
         by_currency.setdefault(invoice.currency, []).append(invoice.harvest_id)
+    for invoice in held:
+        code = invoice.wait.get("currency")
+        if code and invoice.harvest_id not in by_currency.get(code, ()):
+            by_currency.setdefault(code, []).append(invoice.harvest_id)
     for code in sorted(wanted_currencies | set(by_currency)):
         if code and code not in enabled:
             enable = integration.currency_policy == "enable"
@@ -235,10 +256,12 @@ def preflight_check(
                     ),
                     "hxsync will enable it on the next sync (policy)."
                     if enable
-                    else "Enable it in Xero (Settings › Currencies), or set the currency policy "
-                    "to enable it automatically; until then these invoices wait.",
+                    else "Enable this currency in Xero (the button here, or Settings › "
+                    "Currencies in Xero), or set the currency policy to enable it automatically; "
+                    "until then these invoices wait.",
                     blocking=not enable,
                     harvest_ids=tuple(by_currency.get(code, ())),
+                    fix={"currency": code},
                 )
             )
     lock = settings.lock_date
@@ -270,4 +293,31 @@ def preflight_check(
                     harvest_ids=(invoice.harvest_id,),
                 )
             )
+    return problems
+
+
+def _tax_missing_problems(held: list[HeldInvoice]) -> list[Problem]:
+    """One problem per Harvest tax combination that no Xero rate covers, with the invoices it
+    holds; finance creates the rate in Xero or maps it to an existing one from the page."""
+    by_combo: dict[tuple[str, str, str], list[HeldInvoice]] = {}
+    for invoice in held:
+        for applies, tax, tax2 in invoice.wait.get("taxes") or ():
+            by_combo.setdefault((applies, tax, tax2), []).append(invoice)
+    problems = []
+    for (applies, tax, tax2), invoices in sorted(by_combo.items()):
+        label = tax_combination_label(applies, tax, tax2)
+        numbers = ", ".join(i.label for i in invoices[:10]) + (" …" if len(invoices) > 10 else "")
+        problems.append(
+            Problem(
+                "tax_rate_missing",
+                f"Tax: {label}",
+                f"Xero has no tax rate for {label} and no tax mapping names one; "
+                f"{len(invoices)} invoice(s) wait: {numbers}.",
+                "Create this rate in Xero, or map it to an existing Xero rate; the waiting "
+                "invoices are sent right after.",
+                blocking=True,
+                harvest_ids=tuple(i.harvest_id for i in invoices),
+                fix={"applies": applies, "tax": tax, "tax2": tax2},
+            )
+        )
     return problems

@@ -11,9 +11,14 @@ from mappings.models import AccountMapping, CurrencyMapping, TaxMapping
 from syncapp.flows.invoices.context import INVOICE_SCOPES
 from syncapp.flows.invoices.ledger import invoice_links_load
 from syncapp.flows.invoices.plan import TRIGGER_STATES
-from syncapp.flows.invoices.preflight import PendingInvoice, Problem, preflight_check
+from syncapp.flows.invoices.preflight import (
+    HeldInvoice,
+    PendingInvoice,
+    Problem,
+    preflight_check,
+)
 from syncapp.flows.xero_cache import xero_settings_get
-from syncapp.models import Integration, SyncLink, SyncRun
+from syncapp.models import Integration, SyncKind, SyncLink, SyncRun
 
 
 def invoices_resync_request(*, integration: Integration, harvest_ids, user=None) -> SyncRun:
@@ -88,6 +93,15 @@ def preflight_inputs(*, integration: Integration) -> dict:
             if m.applies in expected
         ],
         "currency_targets": [c.xero_currency for c in currencies],
+        "held": [
+            HeldInvoice(harvest_id, label, snapshot["wait"])
+            for harvest_id, label, snapshot in SyncLink.objects.filter(
+                integration=integration,
+                kind__in=(SyncKind.INVOICE, SyncKind.CREDIT_NOTE),
+                state=SyncLink.State.HELD,
+                snapshot__has_key="wait",
+            ).values_list("harvest_id", "label", "snapshot")
+        ],
     }
 
 

@@ -63,7 +63,13 @@ class TaxChoice:
 
 
 class TaxUnmapped(ValueError):
-    """No single Xero tax rate fits; the message says which mapping to add."""
+    """No single Xero tax rate fits; the message says which mapping to add. `missing` is the
+    Harvest combination (applies, tax %, tax2 %) when no mapping names a rate and Xero has no
+    single rate at that percentage: the invoice waits for finance to create or map one."""
+
+    def __init__(self, message: str, *, missing: tuple | None = None) -> None:
+        super().__init__(message)
+        self.missing = missing
 
 
 def tax_applies(*, taxed: bool, taxed2: bool, tax: Decimal | None, tax2: Decimal | None) -> str:
@@ -155,6 +161,12 @@ def tax_choose(
         f"several Xero tax rates fit ({found})" if usable else "no active Xero sales tax rate fits"
     )
     raise TaxUnmapped(
-        f"No tax mapping for {described}: {why}. Add a tax mapping "
-        f"(Mappings › Tax mappings, applies '{applies}') naming the Xero tax type to use."
+        f"No tax mapping for {described}: {why}. Create the rate in Xero or map it to an "
+        "existing one on the invoice preflight page (or add a tax mapping, applies "
+        f"'{applies}'); the invoice waits until then.",
+        missing=(
+            applies,
+            (tax or ZERO) if applies in (TAX, BOTH) else ZERO,
+            (tax2 or ZERO) if applies in (TAX2, BOTH) else ZERO,
+        ),
     )

@@ -40,6 +40,12 @@ class XeroWritesMixin:
         items = self._items_of(body, items_key="Currencies", url="/Currencies")
         return Currency.from_api(items[0])
 
+    def create_tax_rates(self, *, tax_rates: Sequence[Mapping], idempotency_key: str) -> BatchResult:
+        """PUT /TaxRates: new rates (Name, TaxComponents, ReportTaxType); Xero assigns TaxType."""
+        return self._batch(
+            "PUT", "/TaxRates", "TaxRates", "TaxType", tax_rates, idempotency_key=idempotency_key
+        )
+
     # --- contacts and invoices -------------------------------------------------------------------
 
     def create_contacts(self, *, contacts: Sequence[Mapping], idempotency_key: str) -> BatchResult:

@@ -140,7 +140,9 @@ def test_plan_holds_for_currency_lock_date_and_fails_on_mapping_errors():
     assert _plan(early, policy=locked, xero_status="AUTHORISED").action == HOLD
     assert _plan(early, policy=locked, xero_status="DRAFT").action == CREATE
     unmapped = harvest_invoice(lines=[(1, "10.00", True, False)], tax="7.5")
-    assert _plan(unmapped).action == FAIL
+    waiting = _plan(unmapped)
+    assert waiting.action == HOLD and "No Xero tax rate for tax 7.5 %" in waiting.reason
+    assert waiting.wait == {"taxes": [["tax", "7.5", "0"]]}
 
 
 def test_plan_back_to_draft_and_deleted_follow_the_removed_policy():

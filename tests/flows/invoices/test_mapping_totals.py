@@ -84,12 +84,11 @@ def test_every_tax_combination(taxed, taxed2, tax, tax2, expected_type):
     assert totals.total_tax == invoice.tax_amount + invoice.tax2_amount
 
 
-def test_unmapped_tax_is_an_error_naming_the_mapping_to_add():
+def test_unmapped_tax_is_a_missing_rate_to_wait_for_not_an_error():
     invoice = harvest_invoice(lines=[(1, "10.00", True, False)], tax="7.5")
     mapped = invoice_map(invoice=invoice, contact_id="c", ctx=context())
-    assert len(mapped.errors) == 1
-    assert "No tax mapping for lines with tax 7.5 %" in mapped.errors[0]
-    assert "Tax mappings" in mapped.errors[0]
+    assert mapped.errors == []
+    assert mapped.tax_missing == [("tax", Decimal("7.5"), Decimal(0))]
 
 
 @pytest.mark.parametrize(
