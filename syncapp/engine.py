@@ -90,11 +90,13 @@ def run_flows(*, run: SyncRun, heartbeat=None, **client_options: Any) -> dict:
         harvest, xero = run_clients(connections=connections, stack=stack, **client_options)
         if heartbeat is not None:
             harvest.on_send = xero.on_send = heartbeat.beat
+        shared: dict = {}
         for flow in plan:
             recorder = RunRecorder(run=run, heartbeat=heartbeat)
             harvest_before, xero_before = harvest.calls, xero.calls
+            ctx = FlowContext(run=run, harvest=harvest, xero=xero, recorder=recorder, shared=shared)
             try:
-                flow.run(FlowContext(run=run, harvest=harvest, xero=xero, recorder=recorder))
+                flow.run(ctx)
             finally:
                 recorder.flush()
                 recorder.summary.harvest_calls = harvest.calls - harvest_before

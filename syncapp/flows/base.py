@@ -72,6 +72,8 @@ class FlowContext:
     harvest: Any  # HarvestClient
     xero: Any  # XeroClient
     recorder: RunRecorder
+    # What one flow of a run tells the next ones (a dry run's would-be contacts, say).
+    shared: dict[str, Any] = field(default_factory=dict)
 
     @property
     def scope(self) -> dict:
@@ -115,7 +117,9 @@ class RunRecorder:
         counts_as_done: bool = True,
     ) -> None:
         counter = ACTION_COUNTER[SyncEvent.Action(action)]
-        self._count(kind=kind, record=str(harvest_id or xero_id or ""), counter=counter)
+        # A secondary note on a record (a field sent to review beside its update) counts apart.
+        record = str(harvest_id or xero_id or "") if counts_as_done else ""
+        self._count(kind=kind, record=record, counter=counter)
         self._pending.append(
             SyncEvent(
                 run=self.run,

@@ -29,6 +29,10 @@ def chunks(items: Sequence[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
         yield list(items[start : start + size])
 
 
+# Per-run note, in a dry run: Harvest client ids whose Xero contact the run would create or link.
+WOULD_HAVE_CONTACT = "contacts.would_have_contact"
+
+
 class ContactsApply(ConflictQueue):
     """Applies one run's operations; `contacts` are the Xero contacts the plan saw."""
 
@@ -92,6 +96,10 @@ class ContactsApply(ConflictQueue):
             SKIP: "Would skip",
         }
         self.record(op, op.action, f"{words[op.action]}: {op.message}")
+        if op.action in (CREATE, LINK):
+            # The invoices step of the same dry run plans these clients' invoices as the real
+            # run would, once their contact exists, instead of holding them.
+            self.ctx.shared.setdefault(WOULD_HAVE_CONTACT, set()).add(op.client.client_id)
         if op.conflict_reason == Conflict.Reason.FIELD_DIVERGED and op.action != CONFLICT:
             self.record(op, CONFLICT, f"Would send to review: {op.message}", counts_as_done=False)
 

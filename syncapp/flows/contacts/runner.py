@@ -87,6 +87,8 @@ def contacts_run(ctx: FlowContext) -> None:
     }
     conflicts = conflicts_load(integration=integration)
     needed = clients_with_invoices_waiting(integration=integration)
+    if cursors["harvest.clients"] is None:
+        needed |= clients_with_invoices_to_send(ctx)
     affected = set(clients) | {str(p.client.id) for p in people if p.client}
     affected |= {h for h in needed if not (ledger.get(h) and ledger[h].xero_id)}
     affected |= {
@@ -176,6 +178,20 @@ def contacts_run(ctx: FlowContext) -> None:
         cursors_set(integration=integration, values=seen)
     if not ctx.dry_run and ctx.run.flow != SyncRun.Flow.ALL:
         invoices_follow(integration=integration, waiting=needed)
+
+
+def clients_with_invoices_to_send(ctx: FlowContext) -> set[str]:
+    """On the first run, the clients whose Harvest invoices will go to Xero, archived ones too
+    (an archived client can still owe money): their contacts are made now, so the invoices that
+    follow in the same run do not wait for "contacts not there yet". One listing, once."""
+    from syncapp.flows.invoices.plan import TRIGGER_STATES
+
+    states = TRIGGER_STATES.get(ctx.integration.invoice_trigger, TRIGGER_STATES["open"])
+    return {
+        str(invoice.client.id)
+        for invoice in ctx.harvest.list_invoices()
+        if invoice.client and invoice.state in states and invoice.state != "closed"
+    }
 
 
 def invoices_follow(*, integration: Integration, waiting: set[str]) -> None:

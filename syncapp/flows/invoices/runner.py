@@ -13,7 +13,8 @@ from itertools import islice
 from django.utils import timezone
 
 from syncapp.flows.base import FlowContext
-from syncapp.flows.contacts.links import contact_links_for_clients
+from syncapp.flows.contacts.apply import WOULD_HAVE_CONTACT
+from syncapp.flows.contacts.links import ContactLink, contact_links_for_clients
 from syncapp.flows.invoices.accounts import EntryFact
 from syncapp.flows.invoices.apply import InvoiceApplier
 from syncapp.flows.invoices.context import mapping_context_load
@@ -36,6 +37,8 @@ FULL_EVERY = timedelta(hours=24)
 # Harvest's updated_since is compared to its own clock: read a little before the watermark.
 CURSOR_OVERLAP = timedelta(minutes=5)
 MINUTE_WAIT = 61.0
+# Stands for the contact the same dry run's contacts step would create.
+DRY_RUN_CONTACT = "(contact this run would create)"
 
 
 def _batched(items, size: int):
@@ -113,8 +116,11 @@ class InvoiceRun:
             harvest_client_ids={str(i.client.id) for i in invoices if i.client},
         )
         operations = []
+        would_have = self.flow.shared.get(WOULD_HAVE_CONTACT, set()) if self.flow.dry_run else ()
         for invoice in invoices:
             answer = contacts.get(str(invoice.client.id)) if invoice.client else None
+            if answer and answer.hold_reason and str(invoice.client.id) in would_have:
+                answer = ContactLink(DRY_RUN_CONTACT, None)
             contact = (
                 (answer.xero_contact_id, answer.hold_reason)
                 if answer
