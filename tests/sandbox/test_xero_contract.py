@@ -23,7 +23,7 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 SERVED = {
     ("GET", "/Organisation"), ("GET", "/Organisation/Actions"),
     ("GET", "/Accounts"), ("PUT", "/Accounts"), ("GET", "/Accounts/{id}"), ("POST", "/Accounts/{id}"),
-    ("GET", "/TaxRates"), ("GET", "/TaxRates/TAX001"),
+    ("GET", "/TaxRates"), ("PUT", "/TaxRates"), ("POST", "/TaxRates"), ("GET", "/TaxRates/TAX001"),
     ("GET", "/Currencies"), ("PUT", "/Currencies"),
     ("GET", "/TrackingCategories"), ("GET", "/TrackingCategories/{id}"), ("GET", "/Items"), ("GET", "/Items/{id}"),
     ("GET", "/Contacts"), ("PUT", "/Contacts"), ("POST", "/Contacts"), ("GET", "/Contacts/{id}"),
@@ -42,11 +42,12 @@ SERVED = {
     ("GET", "/ManualJournals/{id}"), ("POST", "/ManualJournals/{id}"),
     ("GET", "/BankTransactions"), ("PUT", "/BankTransactions"), ("POST", "/BankTransactions"),
     ("GET", "/BankTransactions/{id}"), ("POST", "/BankTransactions/{id}"),
-    ("GET", "/connections"), ("DELETE", "/connections/{id}"),
+    ("GET", "/connections"), ("GET", "/Connections"), ("DELETE", "/connections/{id}"),
 }
 BATCH_400 = {("PUT", "/Invoices"), ("POST", "/Invoices"), ("POST", "/Invoices/{id}"), ("PUT", "/Contacts"),
              ("POST", "/Contacts"), ("PUT", "/Payments"), ("POST", "/Payments/{id}"), ("PUT", "/CreditNotes"),
-             ("PUT", "/ManualJournals"), ("PUT", "/BankTransactions"), ("PUT", "/Accounts")}
+             ("PUT", "/ManualJournals"), ("PUT", "/BankTransactions"), ("PUT", "/Accounts"), ("PUT", "/TaxRates"),
+             ("POST", "/TaxRates")}
 
 
 def template(path: str) -> str:
@@ -103,6 +104,14 @@ def test_every_served_endpoint_honours_the_contract(walk):
     ok("POST", f"/Accounts/{new_account['AccountID']}", json={"Accounts": [{"Status": "ARCHIVED"}]})
     ok("GET", "/TaxRates", params={"where": 'Status=="ACTIVE"'})
     ok("GET", "/TaxRates/TAX001")
+    rate = {"Name": "CA State Tax", "ReportTaxType": "OUTPUT", "TaxComponents": [{"Name": "State Tax", "Rate": 2.25}]}
+    ok("PUT", "/TaxRates", headers={"Idempotency-Key": "walk-rate"}, json={"TaxRates": [rate]})
+    bad("PUT", "/TaxRates", json={"TaxRates": [rate]})
+    ok("PUT", "/TaxRates", params={"summarizeErrors": "false"},
+       json={"TaxRates": [rate, {**rate, "Name": "NV State Tax"}]})
+    ok("POST", "/TaxRates", json={"TaxRates": [{"Name": "CA State Tax", "Status": "DELETED", "ReportTaxType": "OUTPUT",
+                                                "TaxComponents": [{"Name": "State Tax", "Rate": 2.5}]}]})
+    bad("POST", "/TaxRates", json={"TaxRates": [{"Name": "Tax on Sales", "Status": "DELETED"}]})
     ok("GET", "/Currencies")
     ok("PUT", "/Currencies", json={"Code": "CAD"})
     categories = ok("GET", "/TrackingCategories", params={"includeArchived": "true"}).json()["TrackingCategories"]
@@ -227,6 +236,7 @@ def test_every_served_endpoint_honours_the_contract(walk):
     ok("POST", f"/BankTransactions/{tx['BankTransactionID']}", json={"BankTransactions": [{**spend, "Reference": "Receipt 9"}]})
 
     # Identity
+    ok("GET", "/api.xero.com/Connections")  # as the official SDKs spell it
     connection = ok("GET", "/api.xero.com/connections").json()[0]
     ok("DELETE", f"/api.xero.com/connections/{connection['id']}")
 

@@ -37,6 +37,7 @@ from syncapp.sandbox.xero.state import XeroState, xero_state_of
 from syncapp.sandbox.xero.webhooks import webhook_flush
 
 ACCOUNTING_PREFIX = "/api.xero.com/api.xro/2.0"
+CONNECTIONS_PREFIX = "/api.xero.com/connections"
 IDEMPOTENCY_SECONDS = 24 * 3600
 MAX_POST_BYTES = 3_500_000
 _READ = frozenset({"GET", "HEAD"})
@@ -76,12 +77,14 @@ class XeroSimulator:
 
     def handle(self, request: Request) -> Response:
         state = self.state
-        path = request.path
+        # Xero matches route names in any case (the official SDKs call `GET /Connections`, and
+        # `/api.xro/2.0/invoices` works as well as `/Invoices`); ids and values keep their case.
+        path = request.path.lower()
         with state.lock:
             now = self.clock.now()
-            if path == ACCOUNTING_PREFIX or path.startswith(ACCOUNTING_PREFIX + "/"):
+            if path == ACCOUNTING_PREFIX.lower() or path.startswith(ACCOUNTING_PREFIX.lower() + "/"):
                 response = self._accounting(request, state, now)
-            elif path.startswith("/api.xero.com/connections"):
+            elif path == CONNECTIONS_PREFIX or path.startswith(CONNECTIONS_PREFIX + "/"):
                 response = identity_routes.connections(request, state, now)
             elif path.startswith(("/identity.xero.com/", "/login.xero.com/")):
                 response = identity_routes.dispatch(request, state, now)
@@ -230,6 +233,8 @@ _TABLE = {
     ("Accounts", "GET", 1): routes_settings.account_get,
     ("Accounts", "POST", 1): routes_settings.account_update,
     ("TaxRates", "GET", 0): routes_settings.tax_rates_list,
+    ("TaxRates", "PUT", 0): lambda rc: routes_settings.tax_rates_write(rc, create_only=True),
+    ("TaxRates", "POST", 0): lambda rc: routes_settings.tax_rates_write(rc, create_only=False),
     ("TaxRates", "GET", 1): routes_settings.tax_rate_get,
     ("Currencies", "GET", 0): routes_settings.currencies_list,
     ("Currencies", "PUT", 0): routes_settings.currency_add,

@@ -18,6 +18,7 @@ from typing import Any
 
 from syncapp.sandbox.xero.documents import BatchContext
 from syncapp.sandbox.xero.events import event_emit, history_add
+from syncapp.sandbox.xero.limits import CONTACT, length_errors
 from syncapp.sandbox.xero.lookups import currency_check
 from syncapp.sandbox.xero.state import XeroState
 
@@ -51,7 +52,7 @@ def contact_prepare(
 ) -> PreparedContact:
     if not isinstance(raw, dict):
         return PreparedContact({}, {}, None, ["Contact must be an object."])
-    errors: list[str] = []
+    errors: list[str] = length_errors(raw, CONTACT)
     existing = None
     contact_id = path_id or raw.get("ContactID")
     if contact_id:

@@ -33,6 +33,9 @@ from syncapp.sandbox.xero.doc_rules import (
 )
 from syncapp.sandbox.xero.events import event_emit
 from syncapp.sandbox.xero.formats import DateParseError, parse_date, parse_decimal
+from syncapp.sandbox.xero.limits import CREDIT_NOTE as CREDIT_NOTE_LIMITS
+from syncapp.sandbox.xero.limits import INVOICE as INVOICE_LIMITS
+from syncapp.sandbox.xero.limits import length_errors
 from syncapp.sandbox.xero.lines import lines_build
 from syncapp.sandbox.xero.lookups import currency_check, lock_date_check
 from syncapp.sandbox.xero.money import ZERO
@@ -65,7 +68,7 @@ def doc_prepare(
 ) -> Prepared:
     if not isinstance(raw, dict):
         return Prepared(kind, {}, {}, None, [f"{kind.label} must be an object."])
-    errors: list[str] = []
+    errors: list[str] = length_errors(raw, INVOICE_LIMITS if kind is INVOICE else CREDIT_NOTE_LIMITS)
     collection = getattr(state, kind.collection)
     index = getattr(state, kind.index)
     existing = None

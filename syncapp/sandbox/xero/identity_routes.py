@@ -47,7 +47,8 @@ def _page(title: str, body_html: str, status: int = 200) -> Response:
 
 
 def dispatch(request: Request, state: XeroState, now: datetime) -> Response:
-    path = request.path.rstrip("/")
+    # Identity routes match in any case, as Xero's do (see app.py).
+    path = request.path.rstrip("/").lower()
     if path == AUTHORIZE_PATH:
         return authorize(request, state, now)
     if path == TOKEN_PATH and request.method == "POST":

@@ -14,6 +14,7 @@ from typing import Any
 from syncapp.sandbox.xero.documents import BatchContext
 from syncapp.sandbox.xero.events import history_add
 from syncapp.sandbox.xero.formats import DateParseError, parse_date, parse_decimal
+from syncapp.sandbox.xero.limits import BANK_TRANSACTION, MANUAL_JOURNAL, length_errors
 from syncapp.sandbox.xero.lines import lines_build
 from syncapp.sandbox.xero.lookups import (
     account_resolve,
@@ -66,7 +67,7 @@ def _date(raw: dict[str, Any], record: dict[str, Any], now, errors: list[str]) -
 def journal_prepare(state: XeroState, raw: Any, *, ctx: BatchContext, path_id: str | None = None) -> PreparedRecord:
     if not isinstance(raw, dict):
         return PreparedRecord({}, {}, None, ["ManualJournal must be an object."])
-    errors: list[str] = []
+    errors: list[str] = length_errors(raw, MANUAL_JOURNAL)
     journal_id = path_id or raw.get("ManualJournalID")
     existing = state.manual_journals.get(str(journal_id).lower()) if journal_id else None
     if journal_id and existing is None:
@@ -141,7 +142,7 @@ def bank_transaction_prepare(
 ) -> PreparedRecord:
     if not isinstance(raw, dict):
         return PreparedRecord({}, {}, None, ["BankTransaction must be an object."])
-    errors: list[str] = []
+    errors: list[str] = length_errors(raw, BANK_TRANSACTION)
     tx_id = path_id or raw.get("BankTransactionID")
     existing = state.bank_transactions.get(str(tx_id).lower()) if tx_id else None
     if tx_id and existing is None:

@@ -14,6 +14,7 @@ from typing import Any
 from syncapp.sandbox.xero.documents import CREDIT_NOTE, INVOICE, BatchContext
 from syncapp.sandbox.xero.events import event_emit, history_add
 from syncapp.sandbox.xero.formats import DateParseError, parse_date, parse_decimal
+from syncapp.sandbox.xero.limits import PAYMENT, length_errors
 from syncapp.sandbox.xero.lookups import account_resolve, lock_date_check
 from syncapp.sandbox.xero.money import ZERO, money_round
 from syncapp.sandbox.xero.state import XeroState
@@ -66,7 +67,7 @@ def _rate(raw: Any, errors: list[str]) -> Decimal:
 def payment_prepare(state: XeroState, raw: Any, *, ctx: BatchContext) -> PreparedPayment:
     if not isinstance(raw, dict):
         return PreparedPayment({}, {}, ["Payment must be an object."])
-    errors: list[str] = []
+    errors: list[str] = length_errors(raw, PAYMENT)
     target = _target_resolve(state, raw, errors)
     account_raw = raw.get("Account") if isinstance(raw.get("Account"), dict) else {}
     account = account_resolve(

@@ -1,4 +1,4 @@
-"""Organisation settings: Organisation (+ Actions), Accounts, TaxRates, Currencies, TrackingCategories."""
+"""Organisation settings: Organisation (+ Actions), Accounts, TaxRates (+ writes), Currencies, TrackingCategories."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from syncapp.sandbox.xero.batch import batch_write
 from syncapp.sandbox.xero.http import (
     RequestContext,
     XeroError,
@@ -14,8 +15,16 @@ from syncapp.sandbox.xero.http import (
     not_found,
     xero_exception,
 )
+from syncapp.sandbox.xero.limits import ACCOUNT as ACCOUNT_LIMITS
+from syncapp.sandbox.xero.limits import length_errors
 from syncapp.sandbox.xero.lookups import ACCOUNT_CLASS
 from syncapp.sandbox.xero.serialize import settings_json
+from syncapp.sandbox.xero.tax_rates import (
+    PreparedRate,
+    tax_rate_commit,
+    tax_rate_prepare_create,
+    tax_rate_prepare_update,
+)
 
 CURRENCY_NAMES = {
     "AUD": "Australian Dollar", "CAD": "Canadian Dollar", "CHF": "Swiss Franc", "EUR": "Euro",
@@ -63,7 +72,7 @@ def account_get(rc: RequestContext, account_id: str) -> Response:
 
 
 def _account_check(rc: RequestContext, account: dict[str, Any], own_id: str | None) -> list[str]:
-    errors = []
+    errors = length_errors(account, ACCOUNT_LIMITS)
     code = account.get("Code")
     if code:
         holder = rc.state.account_by_code.get(str(code).upper())
@@ -144,6 +153,26 @@ def tax_rate_get(rc: RequestContext, tax_type: str) -> Response:
     if rate is None:
         raise not_found()
     return rc.envelope("TaxRates", [settings_json(rate)])
+
+
+def tax_rates_write(rc: RequestContext, *, create_only: bool) -> Response:
+    """PUT creates, POST updates by Name (see tax_rates.py); both honour summarizeErrors."""
+    names: set[str] = set()
+    if create_only:
+        def prepare(raw: Any) -> PreparedRate:
+            return tax_rate_prepare_create(rc.state, raw, names=names)
+    else:
+        def prepare(raw: Any) -> PreparedRate:
+            return tax_rate_prepare_update(rc.state, raw)
+    return batch_write(
+        rc,
+        key="TaxRates",
+        items=rc.items("TaxRates"),
+        prepare=prepare,
+        commit=lambda p: tax_rate_commit(rc.state, p),
+        render=settings_json,
+        render_failed=lambda p: settings_json({k: v for k, v in p.record.items() if v is not None}),
+    )
 
 
 def currencies_list(rc: RequestContext) -> Response:
