@@ -3,6 +3,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
 
 from syncapp.admin.preflight import preflight_view
@@ -11,6 +13,7 @@ from syncapp.flows.invoices.services import (
     invoices_resync_request,
     invoices_write_off_approve,
 )
+from syncapp.flows.registry import flow_for_kind, flow_get
 from syncapp.models import Cursor, Integration, SyncKind, SyncLink
 
 INVOICE_KINDS = (SyncKind.INVOICE, SyncKind.CREDIT_NOTE)
@@ -79,31 +82,44 @@ class SyncLinkAdmin(ReadOnlyAdmin):
             actions.pop("write_off_closed", None)
         return actions
 
-    @admin.action(description="Resync the selected invoices now")
+    @admin.action(description="Resync the selected records now")
     def resync_invoices(self, request, queryset):
+        """Each record goes back to the flow that owns its kind (the registry's `resync`)."""
         if not self._can_resync(request):
             raise PermissionDenied
-        chosen = queryset.filter(kind__in=INVOICE_KINDS, harvest_id__isnull=False)
-        skipped = queryset.count() - chosen.count()
-        by_integration: dict[int, list[str]] = {}
-        for integration_id, harvest_id in chosen.values_list("integration_id", "harvest_id"):
-            by_integration.setdefault(integration_id, []).append(harvest_id)
-        for integration in Integration.objects.filter(pk__in=by_integration):
-            run = invoices_resync_request(
-                integration=integration,
-                harvest_ids=by_integration[integration.pk],
-                user=request.user,
+        chosen: dict[tuple[int, str], list[str]] = {}
+        skipped = 0
+        rows = queryset.filter(harvest_id__isnull=False).values_list(
+            "integration_id", "kind", "harvest_id"
+        )
+        for integration_id, kind, harvest_id in rows:
+            flow = flow_for_kind(kind)
+            if flow.resync is None:
+                skipped += 1
+                continue
+            chosen.setdefault((integration_id, flow.name), []).append(harvest_id)
+        skipped += queryset.filter(harvest_id__isnull=True).count()
+        integrations = Integration.objects.in_bulk({pk for pk, _ in chosen})
+        for (integration_id, name), harvest_ids in chosen.items():
+            flow = flow_get(name)
+            run = import_string(flow.resync)(
+                integration=integrations[integration_id], harvest_ids=harvest_ids, user=request.user
             )
             url = reverse("admin:syncapp_syncrun_change", args=[run.pk])
             messages.success(
                 request,
-                mark_safe(  # noqa: S308 - only our own url and counts
-                    f"Resync of {len(by_integration[integration.pk])} invoice(s) for "
-                    f'{integration} queued: <a href="{url}">follow its progress</a>.'
+                format_html(
+                    'Resync of {} {} record(s) for {} queued: <a href="{}">follow its progress</a>.',
+                    len(harvest_ids),
+                    flow.label.lower(),
+                    integrations[integration_id],
+                    url,
                 ),
             )
         if skipped:
-            messages.warning(request, f"{skipped} selected row(s) are not invoices; left alone.")
+            messages.warning(
+                request, f"{skipped} selected row(s) cannot be resynced from here; left alone."
+            )
 
     @admin.action(
         description="Write off in Xero the selected invoices closed in Harvest (void when "

@@ -74,7 +74,7 @@ def test_resync_action_sends_the_selected_invoice_again(admin_client, synced, sa
     )
     assert response.status_code == 200
     run = SyncRun.objects.get(trigger=SyncRun.Trigger.RESYNC)
-    assert run.counters == {"resync_harvest_ids": [str(invoice["id"])]}
+    assert run.scope == {"harvest_invoice_ids": [str(invoice["id"])]}
     finished = sync_run_execute(run_id=run.pk, transport=sandbox.transport, clock=SimulatedClock())
     counters = finished.counters["invoices"]
     assert counters["updated"] == 1

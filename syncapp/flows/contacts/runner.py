@@ -89,6 +89,13 @@ def contacts_run(ctx: FlowContext) -> None:
     needed = clients_with_invoices_waiting(integration=integration)
     if cursors["harvest.clients"] is None:
         needed |= clients_with_invoices_to_send(ctx)
+    # A contact whose creation was in flight or failed is finished whatever the client's state:
+    # it was started because something needed it.
+    needed |= {
+        h
+        for h, link in ledger.items()
+        if link.state in (SyncLink.State.SENDING, SyncLink.State.FAILED) and not link.xero_id
+    }
     affected = set(clients) | {str(p.client.id) for p in people if p.client}
     affected |= {h for h in needed if not (ledger.get(h) and ledger[h].xero_id)}
     affected |= {
