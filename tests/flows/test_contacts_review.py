@@ -151,8 +151,8 @@ def test_a_contact_linked_elsewhere_cannot_be_linked_again(synced):
 
 
 def test_contacts_poll_queues_one_run_per_connected_integration(sandbox_integration):
-    from syncapp.services.polls import flow_poll_request
     from syncapp.schedules import SCHEDULES
+    from syncapp.services.polls import flow_poll_request
     from tests.factories import IntegrationFactory
 
     IntegrationFactory(name="Not connected")

@@ -15,8 +15,8 @@ import pytest
 from django.db import connections
 
 from syncapp.demo.sandbox_webhooks import sandbox_webhooks_subscribe
-from syncapp.services.webhook_runs import webhook_events_process
 from syncapp.models import WebhookEvent
+from syncapp.services.webhook_runs import webhook_events_process
 from tests.browser.conftest import browser_page  # noqa: F401 - the shared Chromium fixture
 from tests.factories import UserFactory
 from tests.flows.conftest import sandbox_build, sandbox_integration_create, sandbox_served

@@ -7,9 +7,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from syncapp.flows.payments.schedule import payments_poll_due, poll_minutes
-from syncapp.services.polls import flow_poll_request
 from syncapp.models import SyncRun
 from syncapp.schedules import SCHEDULES, schedules_ensure
+from syncapp.services.polls import flow_poll_request
 
 pytestmark = pytest.mark.django_db
 

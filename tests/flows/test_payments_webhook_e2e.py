@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from syncapp.services.webhook_runs import webhook_events_process
 from syncapp.models import SyncKind, SyncLink, SyncRun, WebhookEvent
 from syncapp.sandbox.xero.webhooks import webhook_replay
+from syncapp.services.webhook_runs import webhook_events_process
 from tests.flows.payments.helpers import (
     WebhookPipe,
     harvest_payments,
