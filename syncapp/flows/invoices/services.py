@@ -24,18 +24,16 @@ from syncapp.models import Integration, SyncKind, SyncLink, SyncRun
 def invoices_resync_request(*, integration: Integration, harvest_ids, user=None) -> SyncRun:
     """Queue a run that reads these Harvest invoices again and sends them whatever the ledger's
     hash says (finance asked for it)."""
-    from syncapp.services.runs import sync_run_enqueue
+    from syncapp.services.runs import sync_run_request
 
     ids = sorted({str(h) for h in harvest_ids if h})
-    with transaction.atomic():
-        run = SyncRun.objects.create(
-            integration=integration,
-            flow=SyncRun.Flow.INVOICES,
-            trigger=SyncRun.Trigger.RESYNC,
-            requested_by=user,
-            counters={"resync_harvest_ids": ids},
-        )
-        transaction.on_commit(lambda: sync_run_enqueue(run_id=run.pk))
+    run, _ = sync_run_request(
+        integration=integration,
+        flow=SyncRun.Flow.INVOICES,
+        trigger=SyncRun.Trigger.RESYNC,
+        user=user,
+        scope={"harvest_invoice_ids": ids},
+    )
     return run
 
 
@@ -161,26 +159,3 @@ def invoices_preflight(
         taken_numbers=taken,
         **preflight_inputs(integration=integration),
     )
-
-
-def invoices_poll_request() -> list[int]:
-    """The schedule's poll: an invoices run (incremental, by cursor) for every active integration
-    with both connections active; none is added where one is already queued or running."""
-    from syncapp.models import Connection
-    from syncapp.services.runs import sync_run_request
-
-    queued = []
-    for integration in Integration.objects.filter(is_active=True).prefetch_related("connections"):
-        active = {
-            c.provider
-            for c in integration.connections.all()
-            if c.status == Connection.Status.ACTIVE
-        }
-        if active != {Connection.Provider.HARVEST, Connection.Provider.XERO}:
-            continue
-        run, created = sync_run_request(
-            integration=integration, flow=SyncRun.Flow.INVOICES, trigger=SyncRun.Trigger.SCHEDULE
-        )
-        if created:
-            queued.append(run.pk)
-    return queued
