@@ -67,7 +67,7 @@ class Connection(models.Model):
         """Access was refused for good: say so on the row and stop the integration's runs.
 
         On the model (not in services) because the provider layer's token lock must call it
-        when a refresh is refused, and providers never import services. Queued runs fail now
+        when a refresh is refused, and providers never import services. Queued runs stop now (blocked)
         with the reason; a running run stops at its next call, because the token source refuses
         to hand out a token for a connection that is not active.
         """

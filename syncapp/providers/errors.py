@@ -16,14 +16,14 @@ a POST), which is why non-idempotent writes are only retried when `maybe_applied
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
-from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+
+from syncapp.providers.parsing import json_loads, text_clean
 
 # OAuth2 token endpoints answer 400 with these codes when the grant itself is dead (RFC 6749
 # section 5.2); the connection has to be authorised again, so they are AuthExpired, not validation.
@@ -254,9 +254,9 @@ def _body_of(response: httpx.Response) -> Any:
     if not text:
         return None
     try:
-        return json.loads(text, parse_float=Decimal)
+        return json_loads(text)
     except ValueError:
-        return text[:_MESSAGE_LIMIT]
+        return text_clean(text[:_MESSAGE_LIMIT])
 
 
 def _message_of(body: Any) -> str:

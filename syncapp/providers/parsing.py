@@ -13,10 +13,62 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+# NUL, the other C0 controls except tab/newline/CR, DEL, the C1 controls, and lone surrogates.
+_UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# The same characters as they can appear in a JSON document (escaped, or raw for C1 and DEL):
+# a body without any of them needs no walk.
+_UNSAFE_JSON = re.compile(
+    r"\\u00[01][0-9a-fA-F]|\\u007[fF]|\\u00[89][0-9a-fA-F]|\\u[dD][89a-fA-F]"
+    "|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+)
+
+
+def _unsafe_replace(match: re.Match) -> str:
+    char = match.group()
+    if char == "\x00":
+        return ""
+    return "\ufffd" if "\ud800" <= char <= "\udfff" else " "
+
+
+def text_clean(value: str) -> str:
+    """Text safe to store and to send on: NUL removed, other control characters (except tab,
+    newline, carriage return) become a space, a lone surrogate becomes U+FFFD.
+
+    PostgreSQL cannot hold NUL in text or jsonb at all (one such name failed a whole run's
+    writes), a lone surrogate cannot be encoded to UTF-8, and Xero refuses or mangles the
+    other controls; none of them carries meaning in a name, an address or a description."""
+    if not _UNSAFE_TEXT.search(value):
+        return value
+    return _UNSAFE_TEXT.sub(_unsafe_replace, value)
+
+
+def json_text_clean(value: Any) -> Any:
+    """`text_clean` on every string (keys too) of a decoded JSON value; the rest unchanged."""
+    if isinstance(value, str):
+        return text_clean(value)
+    if isinstance(value, Mapping):
+        return {
+            (text_clean(k) if isinstance(k, str) else k): json_text_clean(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [json_text_clean(item) for item in value]
+    return value
+
 
 def json_loads(text: str | bytes) -> Any:
-    """Parse JSON with every non-integer number as Decimal (Harvest sends money as floats)."""
-    return json.loads(text, parse_float=Decimal)
+    """Parse JSON with every non-integer number as Decimal (Harvest sends money as floats),
+    and every string through `text_clean`: this is where text from Harvest and Xero enters
+    hxsync, so nothing downstream (ledger, events, conflicts, writes to the other API) meets
+    a NUL or a control character. Raw control characters inside strings are accepted
+    (`strict=False`) rather than failing the whole page, and cleaned like escaped ones."""
+    if isinstance(text, bytes | bytearray):
+        # A stray invalid byte costs one character (U+FFFD), not the whole page.
+        text = bytes(text).decode(json.detect_encoding(text), errors="replace")
+    parsed = json.loads(text, parse_float=Decimal, strict=False)
+    if not _UNSAFE_JSON.search(text):
+        return parsed
+    return json_text_clean(parsed)
 
 
 def json_dumps(value: Any) -> str:

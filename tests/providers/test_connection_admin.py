@@ -136,7 +136,7 @@ def test_refused_refresh_during_a_test_marks_needs_reauth(admin, respx_mock):
     assert connection.status == Connection.Status.NEEDS_REAUTH
     assert "Reconnect to Xero" in body
     run.refresh_from_db()
-    assert run.status == SyncRun.Status.FAILED
+    assert run.status == SyncRun.Status.BLOCKED
     assert_no_secret(body)
 
 

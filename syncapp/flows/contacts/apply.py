@@ -13,7 +13,7 @@ from typing import Any
 
 from syncapp.flows.base import FlowContext
 from syncapp.flows.contacts.conflicts import KIND, ConflictQueue, error_is_name_taken
-from syncapp.flows.contacts.plan import CONFLICT, CREATE, LINK, SKIP, UPDATE, ContactOp
+from syncapp.flows.contacts.plan import CONFLICT, CREATE, HOLD, LINK, SKIP, UPDATE, ContactOp
 from syncapp.flows.contacts.records import XeroSide, xero_side_from_contact
 from syncapp.models import Conflict, SyncEvent, SyncLink
 from syncapp.providers.errors import ApiError, AuthExpired
@@ -61,6 +61,8 @@ class ContactsApply(ConflictQueue):
                 self.record(op, CONFLICT, op.message)
             elif op.action == SKIP and not op.ledger_changes:
                 self.record(op, SKIP, op.message)
+            elif op.action == HOLD:
+                self.record(op, SyncEvent.Action.HOLD, op.message)
             if op.conflict_reason == Conflict.Reason.FIELD_DIVERGED:
                 self.conflict_open(
                     op,
@@ -71,6 +73,7 @@ class ContactsApply(ConflictQueue):
                 if op.action != CONFLICT:
                     self.record(op, CONFLICT, op.message, counts_as_done=False)
         self.conflicts_flush()
+        self.links_hold([op for op in ops if op.action == HOLD])
         self.creates_apply([op for op in ops if op.action == CREATE])
         self.links_attach([op for op in ops if op.action == LINK])
         writes = [op for op in ops if op.action in (LINK, UPDATE) and op.writes]
@@ -94,6 +97,7 @@ class ContactsApply(ConflictQueue):
             UPDATE: "Would update",
             CONFLICT: "Would send to review",
             SKIP: "Would skip",
+            HOLD: "Would hold",
         }
         self.record(op, op.action, f"{words[op.action]}: {op.message}")
         if op.action in (CREATE, LINK):
@@ -236,6 +240,29 @@ class ContactsApply(ConflictQueue):
             update_conflicts=True,
             unique_fields=["integration", "kind", "harvest_id"],
             update_fields=["xero_id", "label", "state", "snapshot", "updated_at"],
+        )
+
+    def links_hold(self, ops: list[ContactOp]) -> None:
+        """A contact Xero would refuse (plan says why) waits, with its reason in the ledger for
+        the invoices that need it; not retried until the client changes in Harvest."""
+        if not ops:
+            return
+        SyncLink.objects.bulk_create(
+            [
+                SyncLink(
+                    integration=self.integration,
+                    kind=KIND,
+                    harvest_id=op.client.client_id,
+                    label=op.client.name[:255],
+                    state=SyncLink.State.HELD,
+                    last_error=op.message,
+                    snapshot={},
+                )
+                for op in ops
+            ],
+            update_conflicts=True,
+            unique_fields=["integration", "kind", "harvest_id"],
+            update_fields=["label", "state", "last_error", "snapshot", "updated_at"],
         )
 
     def updates_apply(self, ops: list[ContactOp]) -> None:

@@ -85,6 +85,8 @@ def _answer(*, link: SyncLink | None, conflict: Conflict | None) -> ContactLink:
         return ContactLink(None, "The client has not been synced to Xero yet (contacts run first).")
     if link.xero_id:
         return ContactLink(link.xero_id, None)
+    if link.state == SyncLink.State.HELD:
+        return ContactLink(None, f"The client '{name}' waits: {link.last_error or 'see the run'}")
     if link.state == SyncLink.State.FAILED:
         return ContactLink(
             None, f"Creating the client '{name}' in Xero failed: {link.last_error or 'see the run'}"

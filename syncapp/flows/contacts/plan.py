@@ -18,10 +18,20 @@ from syncapp.flows.contacts.records import (
     value_to_xero,
     xero_payload_fields,
 )
+from syncapp.flows.xero_text import CONTACT_NAME, too_long_reason
 from syncapp.models import Conflict
 from syncapp.services.ledger import payload_hash
 
 CREATE, LINK, UPDATE, CONFLICT, SKIP = "create", "link", "update", "conflict", "skip"
+HOLD = "hold"  # not sent: Xero would refuse it; the reason says what finance must fix
+
+
+def name_too_long(name: str) -> str | None:
+    # Xero identifies contacts by Name (unique, matched on): never shortened (Contact.Name
+    # maxLength 255 in xero_accounting.yaml).
+    return too_long_reason(
+        what="client name", value=name, limit=CONTACT_NAME, fix="Shorten it in Harvest."
+    )
 
 
 @dataclass(frozen=True)
@@ -217,8 +227,11 @@ EMAIL_REFUSED_NOTE = (
 
 
 def contact_create_plan(*, client: HarvestSide, message: str) -> ContactOp:
-    payload = contact_create_payload(client)
     values = client.values()
+    too_long = name_too_long(values["name"])
+    if too_long:
+        return ContactOp(HOLD, client, message=too_long, ledger_changes=True)
+    payload = contact_create_payload(client)
     snapshot = {
         "harvest": values,
         "xero": {name: value_to_xero(name, value) for name, value in values.items()},
@@ -269,6 +282,11 @@ def contact_update_plan(
     if "email" in xero_changes and not email_acceptable(xero_changes["email"]):
         refused_email = xero_changes.pop("email")
         merged.snapshot["xero"]["email"] = contact.values()["email"]
+    refused_name = name_too_long(xero_changes.get("name") or "")
+    if refused_name:
+        # The rest of the contact still syncs; Xero keeps its name until Harvest's is shorter.
+        del xero_changes["name"]
+        merged.snapshot["xero"]["name"] = contact.values()["name"]
     payload: dict[str, Any] = {}
     if xero_changes or restore or not contact.contact_number:
         # Only what changed: Xero treats a Name sent by ContactID as a rename (and checks it
@@ -314,6 +332,8 @@ def contact_update_plan(
     op.message = ("Updated " + "; ".join(sides)) if sides else "Unchanged."
     if refused_email:
         op.message += EMAIL_REFUSED_NOTE.format(email=refused_email)
+    if refused_name:
+        op.message += f" Name not sent: {refused_name}"
     if merged.diverged:  # frozen fields never diverge again: they wait in their conflict
         op.conflict_reason = Conflict.Reason.FIELD_DIVERGED
         op.conflict_candidates = [

@@ -18,6 +18,15 @@ from syncapp.flows.contacts.address import (
     address_split,
 )
 from syncapp.flows.contacts.normalise import email_normalise
+from syncapp.flows.xero_text import (
+    ADDRESS_CITY_REGION,
+    ADDRESS_CODE,
+    ADDRESS_LINE,
+    EMAIL,
+    PERSON_NAME,
+    xero_clip,
+    xero_length,
+)
 
 FIELDS = ("name", "email", "first_name", "last_name", "address", "currency")
 # Which ContactMatchRule column says who wins when a field changed differently on both sides.
@@ -145,13 +154,38 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def email_acceptable(value: str) -> bool:
     """What Xero takes as EmailAddress ("Email address must be valid." otherwise): one ASCII
-    address. Harvest accepts more (several addresses, internationalised ones)."""
+    address of at most 255 characters. Harvest accepts more (several addresses,
+    internationalised ones)."""
     value = (value or "").strip()
-    return not value or (value.isascii() and bool(_EMAIL.match(value)))
+    return not value or (
+        value.isascii() and bool(_EMAIL.match(value)) and xero_length(value) <= EMAIL
+    )
+
+
+# Free-text parts of a contact Xero limits (Contact FirstName/LastName 255, Address lines 500,
+# City/Region/AttentionTo 255, PostalCode/Country 50: xero_accounting.yaml maxLength). Nobody
+# matches contacts on them, so an over-long one is shortened rather than refused; the snapshot
+# keeps the shortened Xero form, so the cut never reads as a change on either side.
+_CLIPPED = {"first_name": PERSON_NAME, "last_name": PERSON_NAME}
+_ADDRESS_LIMITS = {"PostalCode": ADDRESS_CODE, "Country": ADDRESS_CODE}
+
+
+def _address_to_xero(text: Any) -> dict[str, str]:
+    parts = address_split(text)
+    for key, part in parts.items():
+        limit = _ADDRESS_LIMITS.get(
+            key, ADDRESS_LINE if key.startswith("AddressLine") else ADDRESS_CITY_REGION
+        )
+        parts[key] = xero_clip(part, limit)
+    return parts
 
 
 def value_to_xero(name: str, value: Any) -> Any:
-    return address_split(value) if name == "address" else value
+    if name == "address":
+        return _address_to_xero(value)
+    if name in _CLIPPED and isinstance(value, str):
+        return xero_clip(value, _CLIPPED[name])
+    return value
 
 
 def value_to_harvest(name: str, value: Any) -> Any:

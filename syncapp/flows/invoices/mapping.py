@@ -39,6 +39,13 @@ from syncapp.flows.invoices.tax import (
     tax_applies,
     tax_choose,
 )
+from syncapp.flows.xero_text import (
+    DOCUMENT_NUMBER,
+    LINE_DESCRIPTION,
+    REFERENCE,
+    too_long_reason,
+    xero_clip,
+)
 
 INVOICE, CREDIT_NOTE = "invoice", "credit_note"
 MAX_TRACKING = 2  # Xero accepts at most two tracking categories per line
@@ -239,7 +246,10 @@ def invoice_map(
                 f"Line {index + 1}: no account: no mapping rule applies and the integration has "
                 "no default account. Set one in Integrations or add an account mapping."
             )
-        description = (line.description or line.kind or "Harvest invoice line").strip()[:4000]
+        # Free text (LineItem Description, 4000 characters in Xero): shortened, never refused.
+        description = xero_clip(
+            (line.description or line.kind or "Harvest invoice line").strip(), LINE_DESCRIPTION
+        )
         quantity, unit = line.quantity, line.unit_price
         if credit or not exact[index]:
             # Credit notes take no discount fields, and Xero keeps 2 decimals on UnitAmount:
@@ -248,7 +258,7 @@ def invoice_map(
                 note = f"{_number(quantity)} × {_number(unit)}"
                 if discount:
                     note += f", less {_number(discount)} % discount"
-                description = f"{description} ({note})"[:4000]
+                description = xero_clip(f"{description} ({note})", LINE_DESCRIPTION)
             quantity, unit = Decimal(1), (nets[index] if credit else gross[index])
         item: dict[str, Any] = {
             "Description": description,
@@ -301,6 +311,18 @@ def invoice_map(
     payload = _header(
         invoice=invoice, contact_id=contact_id, ctx=ctx, credit=credit, currency=currency
     )
+    number = payload.get("CreditNoteNumber" if credit else "InvoiceNumber", "")
+    # The number identifies the document (Xero searches and de-duplicates on it): an over-long
+    # one (InvoiceNumber maxLength 255) fails this invoice with what to fix, never shortened.
+    too_long = too_long_reason(
+        what="credit note number" if credit else "invoice number",
+        value=number,
+        limit=DOCUMENT_NUMBER,
+        fix="Shorten it in Harvest." if not ctx.number_prefix else
+        "Shorten it in Harvest or the integration's number prefix.",
+    )
+    if too_long:
+        errors.append(too_long)
     payload["LineItems"] = items
     return MappedDocument(
         harvest_id=str(invoice.id),
