@@ -42,7 +42,6 @@ from syncapp.flows.invoices.tax import (
 from syncapp.flows.xero_text import (
     DOCUMENT_NUMBER,
     LINE_DESCRIPTION,
-    REFERENCE,
     too_long_reason,
     xero_clip,
 )
