@@ -7,30 +7,29 @@ from the ledger; before writing a row left SENDING the Xero invoice's payments a
 that Reference, so a lost answer never becomes a second payment. A Harvest payment deleted later
 is deleted in Xero. Payments hxsync itself recorded in Harvest (their note carries the hxsync tag)
 are never sent.
+
+A payment on a negative Harvest invoice is money paid back to the client: it becomes a refund of
+the Xero credit note the invoice was sent as (reverse_items.py), under the same Reference, key,
+repair and deletion. The Xero -> Harvest pass reads sales invoices and their payments only, so a
+refund (which pays no invoice) is never mirrored back; a refund finance made in Xero by hand is
+not copied to Harvest either, and one recorded on both sides is held, never counted twice.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from syncapp.flows.base import FlowContext
 from syncapp.flows.payments.ledger import reverse_links_for_invoices, reverse_links_load
-from syncapp.flows.payments.sources import (
-    currency_rules_load,
-    expected_xero_currency,
-    xero_invoices_by_ids,
+from syncapp.flows.payments.reverse_items import (
+    CREDIT_NOTE,
+    INVOICE,
+    ReverseItem,
+    invoice_items,
+    items_check,
 )
-from syncapp.flows.payments.types import (
-    DIRECTION_FROM_HARVEST,
-    DIRECTION_FROM_XERO,
-    HARVEST_MARKER,
-    HARVEST_MARKER_RE,
-    NOTE_TAG,
-)
+from syncapp.flows.payments.types import DIRECTION_FROM_HARVEST
 from syncapp.models import SyncEvent, SyncKind, SyncLink
 from syncapp.providers.errors import ApiError, AuthExpired, Forbidden, RateLimited
 from syncapp.providers.xero.idempotency import idempotency_key_derive, idempotency_key_for_batch
@@ -47,46 +46,8 @@ NEW_LINKS_FETCH_ONE_BY_ONE = 20
 BATCH = 50
 KIND = SyncKind.PAYMENT
 RETRY_UP_TO = 5
-
-
-@dataclass
-class ReverseItem:
-    harvest_payment_id: int
-    harvest_invoice_id: int
-    harvest_number: str
-    xero_invoice_id: str
-    amount: Decimal
-    paid_on: str
-    currency: str
-    action: str = "create"  # create, adopt, hold, delete
-    reason: str = ""
-    xero_payment_id: str = ""
-    account_code: str = ""
-
-    @property
-    def label(self) -> str:
-        return f"{self.harvest_number}: Harvest payment {self.harvest_payment_id}"
-
-    def element(self) -> dict:
-        return {
-            "Invoice": {"InvoiceID": self.xero_invoice_id},
-            "Account": {"Code": self.account_code},
-            "Amount": self.amount,
-            "Date": self.paid_on,
-            "Reference": f"{HARVEST_MARKER}{self.harvest_payment_id}",
-        }
-
-    def snapshot(self) -> dict:
-        return {
-            "direction": DIRECTION_FROM_HARVEST,
-            "harvest_invoice_id": self.harvest_invoice_id,
-            "harvest_invoice_number": self.harvest_number,
-            "xero_invoice_id": self.xero_invoice_id,
-            "amount": str(self.amount),
-            "paid_on": self.paid_on,
-            "currency": self.currency,
-            "source": "harvest_payment",
-        }
+# The ledger kinds the invoice flow writes for each Xero document.
+DOCUMENT_KINDS = {INVOICE: SyncKind.INVOICE, CREDIT_NOTE: SyncKind.CREDIT_NOTE}
 
 
 def reverse_run(ctx: FlowContext) -> None:
@@ -104,19 +65,13 @@ def reverse_run(ctx: FlowContext) -> None:
         )
     for invoice_id in (_unfinished_invoice_ids(integration) | missing_new) - set(invoices):
         invoices[invoice_id] = ctx.harvest.get_invoice(invoice_id=invoice_id)
-    linked = dict(
-        SyncLink.objects.filter(
-            integration=integration,
-            kind=SyncKind.INVOICE,
-            harvest_id__in=[str(i) for i in invoices],
-            xero_id__isnull=False,
-        ).values_list("harvest_id", "xero_id")
-    )
+    linked = _documents_linked(integration, invoices=invoices.values())
     ours = reverse_links_for_invoices(integration=integration, harvest_invoice_ids=invoices)
+    # Something paid (or, on a negative invoice, paid back) or something sent before.
     wanted = [
         inv
         for inv in invoices.values()
-        if str(inv.id) in linked and (inv.amount - inv.due_amount > 0 or ours.get(inv.id))
+        if inv.id in linked and (inv.amount != inv.due_amount or ours.get(inv.id))
     ]
     listed = {inv.id: list(ctx.harvest.list_invoice_payments(invoice_id=inv.id)) for inv in wanted}
     known = reverse_links_load(
@@ -125,16 +80,18 @@ def reverse_run(ctx: FlowContext) -> None:
     )
     items: list[ReverseItem] = []
     for invoice in wanted:
+        document, xero_id = linked[invoice.id]
         items.extend(
-            _invoice_items(
+            invoice_items(
                 invoice=invoice,
                 payments=listed[invoice.id],
-                xero_id=linked[str(invoice.id)],
-                ours=ours,
+                document=document,
+                xero_id=xero_id,
+                ours=ours.get(invoice.id, []),
                 known=known,
             )
         )
-    _items_check(ctx, items=items)
+    items_check(ctx, items=items)
     ctx.recorder.add_total(len(items))
     for start in range(0, len(items), BATCH):
         _items_apply(ctx, items=items[start : start + BATCH])
@@ -145,11 +102,31 @@ def reverse_run(ctx: FlowContext) -> None:
         )
 
 
+def _documents_linked(integration, *, invoices) -> dict[int, tuple[str, str]]:
+    """Harvest invoice id -> (document, Xero id) of what the invoice flow sent it as: an
+    invoice, or a credit note for a negative one (invoices.mapping.invoice_is_credit)."""
+    invoices = list(invoices)
+    rows = SyncLink.objects.filter(
+        integration=integration,
+        kind__in=DOCUMENT_KINDS,
+        harvest_id__in=[str(inv.id) for inv in invoices],
+        xero_id__isnull=False,
+    ).values_list("harvest_id", "kind", "xero_id")
+    found = {(harvest_id, kind): xero_id for harvest_id, kind, xero_id in rows}
+    linked = {}
+    for invoice in invoices:
+        document = CREDIT_NOTE if invoice.amount < 0 else INVOICE
+        xero_id = found.get((str(invoice.id), DOCUMENT_KINDS[document]))
+        if xero_id:
+            linked[invoice.id] = (document, xero_id)
+    return linked
+
+
 def _newly_linked_invoice_ids(integration, *, since):
     """Harvest ids of invoices synced to Xero since `since`, and the newest sync time seen."""
     rows = SyncLink.objects.filter(
         integration=integration,
-        kind=SyncKind.INVOICE,
+        kind__in=DOCUMENT_KINDS,
         xero_id__isnull=False,
         synced_at__isnull=False,
     )
@@ -169,106 +146,6 @@ def _unfinished_invoice_ids(integration) -> set[int]:
         attempts__lte=RETRY_UP_TO,
     )
     return {int(s["harvest_invoice_id"]) for s in rows.values_list("snapshot", flat=True)}
-
-
-def _invoice_items(
-    *, invoice, payments: list, xero_id: str, ours: dict, known: dict
-) -> list[ReverseItem]:
-    items = []
-    for payment in payments:
-        link = known.get(str(payment.id))
-        if NOTE_TAG in (payment.notes or ""):
-            continue  # recorded by hxsync from Xero
-        if link is not None and (
-            link.snapshot.get("direction") == DIRECTION_FROM_XERO
-            or link.state in (SyncLink.State.SYNCED, SyncLink.State.VOIDED)
-        ):
-            continue
-        paid_on = payment.paid_date or (payment.paid_at.date() if payment.paid_at else None)
-        items.append(
-            ReverseItem(
-                harvest_payment_id=payment.id,
-                harvest_invoice_id=invoice.id,
-                harvest_number=invoice.number,
-                xero_invoice_id=xero_id,
-                amount=payment.amount,
-                paid_on=(paid_on or timezone.now().date()).isoformat(),
-                currency=invoice.currency,
-            )
-        )
-    present = {str(p.id) for p in payments}
-    for link in ours.get(invoice.id, []):
-        if link.state == SyncLink.State.SYNCED and link.harvest_id not in present and link.xero_id:
-            items.append(
-                ReverseItem(
-                    harvest_payment_id=int(link.harvest_id),
-                    harvest_invoice_id=invoice.id,
-                    harvest_number=invoice.number,
-                    xero_invoice_id=xero_id,
-                    amount=Decimal(str(link.snapshot.get("amount") or "0")),
-                    paid_on=str(link.snapshot.get("paid_on") or ""),
-                    currency=invoice.currency,
-                    action="delete",
-                    xero_payment_id=link.xero_id,
-                    reason="The payment was deleted in Harvest.",
-                )
-            )
-    return items
-
-
-def _items_check(ctx: FlowContext, *, items: list[ReverseItem]) -> None:
-    """Find earlier writes in Xero (by Reference) and hold what Xero would refuse."""
-    creates = [i for i in items if i.action == "create"]
-    if not creates:
-        return
-    views = {
-        v.invoice_id: v
-        for v in xero_invoices_by_ids(
-            xero=ctx.xero, invoice_ids={i.xero_invoice_id for i in creates}
-        )
-    }
-    rules = currency_rules_load(integration=ctx.integration)
-    due: dict[str, Decimal] = {}
-    for item in creates:
-        view = views.get(item.xero_invoice_id)
-        if view is None:
-            item.action, item.reason = "hold", "The Xero invoice could not be read."
-            continue
-        found = next(
-            (
-                s
-                for s in view.settlements
-                if (m := HARVEST_MARKER_RE.search(s.reference))
-                and int(m.group(1)) == item.harvest_payment_id
-            ),
-            None,
-        )
-        if found is not None:
-            item.action, item.xero_payment_id = "adopt", found.key
-            continue
-        rule = rules.get(item.currency.upper())
-        item.account_code = rule.clearing_account_code if rule else ""
-        expected = expected_xero_currency(rules=rules, harvest_currency=item.currency)
-        left = due.setdefault(view.invoice_id, view.amount_due or Decimal("0"))
-        if not item.account_code:
-            item.action = "hold"
-            item.reason = (
-                f"No clearing account for {item.currency}: set one in Mappings › Currencies to "
-                "record Harvest payments in Xero."
-            )
-        elif view.currency.upper() != expected:
-            item.action = "hold"
-            item.reason = f"Currency check failed: Xero {view.currency} vs Harvest {item.currency}."
-        elif view.status != "AUTHORISED":
-            item.action = "hold"
-            item.reason = (
-                f"The Xero invoice is {view.status}; Xero takes payments on approved invoices only."
-            )
-        elif item.amount > left:
-            item.action = "hold"
-            item.reason = f"Xero has only {left} {view.currency} due on invoice {view.number}."
-        else:
-            due[view.invoice_id] = left - item.amount
 
 
 def _links_prepare(
@@ -390,10 +267,11 @@ def _item_outcome(ctx: FlowContext, *, item: ReverseItem, link: SyncLink, result
         text = result.error_text if result is not None else "no answer for this payment"
         return SyncLink.State.FAILED, text, "Xero refused the payment."
     link.xero_id = result.xero_id
+    way = "refunded out of" if item.refund else "into"
     return (
         SyncLink.State.SYNCED,
         "",
-        f"{item.amount} {item.currency} into account {item.account_code}",
+        f"{item.amount} {item.currency} {way} account {item.account_code}",
     )
 
 

@@ -102,3 +102,19 @@ def xero_invoice_view(raw: Mapping[str, Any]) -> XeroInvoiceView:
         complete="Payments" in raw,
         reference=str(raw.get("Reference") or ""),
     )
+
+
+def xero_credit_note_view(raw: Mapping[str, Any]) -> XeroInvoiceView:
+    """A sales credit note as the document its refunds pay: what is left to refund is its
+    RemainingCredit, and its refunds are the payments it lists."""
+    return XeroInvoiceView(
+        invoice_id=str(raw.get("CreditNoteID") or ""),
+        number=str(raw.get("CreditNoteNumber") or ""),
+        status=str(raw.get("Status") or ""),
+        currency=str(raw.get("CurrencyCode") or ""),
+        total=_money(raw.get("Total")),
+        amount_due=_money(raw.get("RemainingCredit")),
+        settlements=settlements_of({"Payments": raw.get("Payments") or ()}),
+        complete="Payments" in raw,
+        reference=str(raw.get("Reference") or ""),
+    )

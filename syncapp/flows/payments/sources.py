@@ -7,6 +7,7 @@ path), otherwise one `per_page=2000` listing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,10 +18,14 @@ from syncapp.flows.payments.plan import (
     XeroInvoiceView,
     xero_invoice_view,
 )
+from syncapp.flows.payments.settlements import xero_credit_note_view
 from syncapp.models import Integration, SyncKind, SyncLink
 from syncapp.providers.errors import NotFound
 
 IDS_PER_CALL = 50
+# /CreditNotes takes no IDs parameter: the ids go into `where`, few enough to keep the URL short.
+CREDIT_NOTE_IDS_PER_CALL = 20
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 # Above this many Harvest invoices one listing costs fewer calls than one GET each.
 HARVEST_SINGLE_GETS = 10
 
@@ -59,6 +64,19 @@ def xero_invoices_by_ids(*, xero, invoice_ids: Iterable[str]) -> list[XeroInvoic
                 raw = xero.get_invoice(invoice_id=invoice.invoice_id).raw
             if raw.get("Type") == "ACCREC":
                 views.append(xero_invoice_view(raw))
+    return views
+
+
+def xero_credit_notes_by_ids(*, xero, credit_note_ids: Iterable[str]) -> list[XeroInvoiceView]:
+    """Sales credit notes by id, with the refunds paid out of them."""
+    ids = list(dict.fromkeys(i for i in credit_note_ids if i and _GUID.fullmatch(i)))
+    views: list[XeroInvoiceView] = []
+    for start in range(0, len(ids), CREDIT_NOTE_IDS_PER_CALL):
+        chunk = ids[start : start + CREDIT_NOTE_IDS_PER_CALL]
+        where = " OR ".join(f'CreditNoteID==guid("{i}")' for i in chunk)
+        for note in xero.list_credit_notes(where=where):
+            if note.type == "ACCRECCREDIT":
+                views.append(xero_credit_note_view(note.raw))
     return views
 
 
