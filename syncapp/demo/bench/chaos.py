@@ -1,0 +1,504 @@
+"""`manage.py bench chaos --seeds 10 [--invoices 1000]`: the run discipline under real chaos.
+
+For each seed and each numbering policy: a freshly seeded sandbox is served over loopback HTTP
+from this process (one call in five failing: 429, 5xx, timeouts, resets, answers lost after the
+write) and an integration is connected to it the way a person does (Harvest token, Xero OAuth).
+Then, in waves, Harvest invoices are edited (through Harvest's API) and Xero invoices paid, and
+concurrent triggers start as separate OS processes: "Sync now", the polls, `manage.py sync`, a
+ledger resync, webhook events; finance resolves the contact reviews mid-way (which queues its own
+run). Random worker processes are SIGKILLed at random points, and a replacement worker starts as
+a django-q2 worker would. Then the system recovers by itself (the watchdog abandons the dead
+runs, fault-free runs settle the ledger) and Xero's store is compared with Harvest's.
+
+One JSON line: 0 duplicates, 0 lost, 0 mismatched totals and 0 runs left queued or running, and
+every abandoned run taken over within the run timeout (plus one heartbeat and a lease poll), is
+the pass condition; the exit code is 1 otherwise. The CI version is tests/demo/test_bench_chaos.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection as db_connection
+from django.test.utils import override_settings
+from django.utils import timezone
+
+from syncapp.demo.bench._chaos_check import case_verify
+from syncapp.models import Integration, SyncKind, SyncLink, SyncRun, WebhookEvent
+
+HELP = "Concurrent triggers, 20 % faults, edits and SIGKILLed workers; then recovery and checks."
+POLICIES = (Integration.NumberingPolicy.KEEP_HARVEST, Integration.NumberingPolicy.XERO)
+TRIGGERS = (
+    "everything",
+    "poll:contacts",
+    "poll:invoices",
+    "poll:payments",
+    "cli:invoices",
+    "cli:all",
+    "resync",
+    "webhook",
+)
+FAULT_HOLD_SECONDS = 1.0  # a "timeout" or lost answer hangs this long, then the socket drops
+WAVE_LIMIT_SECONDS = 300.0  # a wave's workers still alive after this are counted as hung
+FINAL_RUNS = 6
+LEASE_POLL_SECONDS = 0.5
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--invoices", type=int, default=200, help="Harvest invoices per seed")
+    parser.add_argument("--rate", type=float, default=0.2, help="share of calls that fail")
+    parser.add_argument("--waves", type=int, default=3, help="waves of edits and triggers")
+    parser.add_argument("--workers", type=int, default=4, help="trigger processes per wave")
+    parser.add_argument("--kills", type=int, default=1, help="processes SIGKILLed per wave")
+    parser.add_argument(
+        "--timeout", type=int, default=5, help="HXSYNC_RUN_TIMEOUT_SECONDS for every process"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the integrations and logs")
+
+
+@dataclass
+class Options:
+    invoices: int = 200
+    rate: float = 0.2
+    waves: int = 3
+    workers: int = 4
+    kills: int = 1
+    timeout: int = 5
+    keep: bool = False
+
+    @property
+    def heartbeat(self) -> float:
+        return self.timeout / 5
+
+    @property
+    def recovery_target(self) -> float:
+        # The dead run's last beat can be up to one heartbeat before the kill is noticed; the
+        # waiting worker looks at the lease every LEASE_POLL_SECONDS; 1 s for a loaded machine.
+        return self.timeout + self.heartbeat + LEASE_POLL_SECONDS + 1.0
+
+
+def database_url() -> str:
+    """This process's database as a URL, for the worker processes (the test database too)."""
+    db = db_connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = quote(db.get("USER") or "postgres", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    return f"postgres://{user}{password}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@contextmanager
+def served(app):
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class Chaos:
+    """One seed under one numbering policy: the sandbox, the integration, what was done."""
+
+    rig: Any
+    url: str
+    integration: Integration
+    rng: random.Random
+    opts: Options
+    logs: Path
+    kills: list[datetime] = field(default_factory=list)
+    procs: int = 0
+    hung: int = 0
+    edited: set[int] = field(default_factory=set)
+    paid: dict[str, str] = field(default_factory=dict)  # Xero payment id -> Xero invoice id
+    webhooks: int = 0
+
+    # -- processes ---------------------------------------------------------------------------
+
+    def spawn(self, trigger: str, arg: str = "") -> subprocess.Popen:
+        kind, _, flow = trigger.partition(":")
+        if kind == "cli":
+            manage = Path(settings.BASE_DIR) / "manage.py"
+            args = ["sync", flow, "--integration", str(self.integration.pk), "--wait", "60"]
+            command = [sys.executable, str(manage), *args]
+        else:
+            module = "syncapp.demo.bench._chaos_worker"
+            command = [sys.executable, "-m", module, kind, str(self.integration.pk), flow or arg]
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "HXSYNC_RUN_TIMEOUT_SECONDS": str(self.opts.timeout),
+            "HXSYNC_RUN_HEARTBEAT_SECONDS": str(self.opts.heartbeat),
+        }
+        self.procs += 1
+        log = open(self.logs / f"{self.procs:03d}-{kind}-{flow}.log", "w")  # noqa: SIM115
+        with log:
+            return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+                command,
+                env=env,
+                cwd=settings.BASE_DIR,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wave(self, number: int) -> None:
+        edited = self.harvest_edit(count=max(2, self.opts.invoices // 25), wave=number)
+        events = self.xero_pay(count=max(1, self.opts.invoices // 50))
+        procs = []
+        if number == 1:
+            self.reviews_resolve()  # queues a run for the clients it released
+            procs.append(self.spawn("drain"))
+        triggers = self.rng.sample(TRIGGERS, k=min(self.opts.workers, len(TRIGGERS)))
+        if number == 0:
+            triggers[0] = "everything"
+        for trigger in triggers:
+            arg = ""
+            if trigger == "resync":
+                arg = ",".join(str(i) for i in edited)
+            elif trigger == "webhook":
+                arg = ",".join(str(i) for i in events)
+            procs.append(self.spawn(trigger, arg))
+            time.sleep(self.rng.uniform(0, 0.5))
+        spawned = time.monotonic()
+        # Django starts in about a second: kills land at any point from then on.
+        for delay in sorted(self.rng.uniform(0.8, 6.0) for _ in range(self.opts.kills)):
+            time.sleep(max(0.0, spawned + delay - time.monotonic()))
+            alive = [p for p in procs if p.poll() is None]
+            if alive:
+                os.kill(self.rng.choice(alive).pid, signal.SIGKILL)
+                self.kills.append(timezone.now())
+                procs.append(self.spawn("everything"))  # what the next worker or poll does
+        deadline = time.monotonic() + WAVE_LIMIT_SECONDS
+        for proc in procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                self.hung += 1
+
+    # -- what changes meanwhile --------------------------------------------------------------
+
+    def harvest_edit(self, *, count: int, wave: int) -> list[int]:
+        """Change a line's price on open, unpaid Harvest invoices, through Harvest's API (faults
+        included: retried, the change is the same each time)."""
+        import httpx
+
+        state, lock = self.rig.state, self.rig.app.lock
+        with lock:
+            candidates = sorted(
+                i
+                for i, inv in state.harvest.invoices.items()
+                if inv["state"] == "open"
+                and not inv["_payments"]
+                and inv["amount"] > 0
+                and inv["_line_items"]
+                and i not in self._paid_harvest_ids()
+            )
+            chosen = self.rng.sample(candidates, k=min(count, len(candidates)))
+            changes = {}
+            for invoice_id in chosen:
+                item = state.harvest.invoices[invoice_id]["_line_items"][0]
+                changes[invoice_id] = {"id": item["id"], "unit_price": str(item["unit_price"] + 7)}
+        harvest = self.rig.credentials["harvest"]
+        headers = {
+            "Authorization": f"Bearer {harvest['personal_access_token']}",
+            "Harvest-Account-Id": str(harvest["account_id"]),
+        }
+        done = []
+        with httpx.Client(base_url=self.url, headers=headers, timeout=10) as http:
+            for invoice_id, line in changes.items():
+                for _ in range(12):
+                    try:
+                        answer = http.patch(
+                            f"/api.harvestapp.com/v2/invoices/{invoice_id}",
+                            json={"line_items": [line], "notes": f"chaos wave {wave}"},
+                        )
+                    except httpx.HTTPError:
+                        continue
+                    if answer.status_code == 200:
+                        done.append(invoice_id)
+                        break
+        self.edited.update(done)
+        return done
+
+    def _paid_harvest_ids(self) -> set[int]:
+        ids = SyncLink.objects.filter(
+            integration=self.integration, kind=SyncKind.INVOICE, xero_id__in=set(self.paid.values())
+        ).values_list("harvest_id", flat=True)
+        return {int(i) for i in ids}
+
+    def xero_pay(self, *, count: int) -> list[int]:
+        """Finance pays some invoices hxsync sent to Xero; each becomes a webhook event."""
+        from syncapp.sandbox.xero.control import xero_invoice_pay
+
+        links = dict(
+            SyncLink.objects.filter(
+                integration=self.integration,
+                kind=SyncKind.INVOICE,
+                state=SyncLink.State.SYNCED,
+                xero_id__isnull=False,
+            ).values_list("xero_id", "harvest_id")
+        )
+        state, lock = self.rig.state, self.rig.app.lock
+        events = []
+        with lock:
+            payable = sorted(
+                xero_id
+                for xero_id, harvest_id in links.items()
+                if int(harvest_id) not in self.edited
+                and (record := state.xero.invoices.get(xero_id.lower()))
+                and record.get("Status") == "AUTHORISED"
+                and record.get("AmountDue", 0) > 0
+            )
+            for xero_id in self.rng.sample(payable, k=min(count, len(payable))):
+                payment = xero_invoice_pay(
+                    state.xero, invoice_ref=xero_id, now=self.rig.clock.now()
+                )
+                self.paid[payment["PaymentID"]] = xero_id
+                events.append((xero_id, payment["PaymentID"]))
+        tenant = self.rig.credentials["xero"]["tenant_id"]
+        ids = []
+        for xero_id, payment_id in events:
+            event = WebhookEvent.objects.create(
+                integration=self.integration,
+                dedupe_key=uuid.uuid4().hex,
+                tenant_id=tenant,
+                event_category="INVOICE",
+                event_type="UPDATE",
+                resource_id=xero_id,
+                event_date=timezone.now(),
+                payload={"chaos_payment": payment_id},
+            )
+            ids.append(event.pk)
+        self.webhooks += len(ids)
+        return ids
+
+    def reviews_resolve(self) -> int:
+        """Finance works through the contact reviews: link the best match, else create new."""
+        from syncapp.models import Conflict
+        from syncapp.services.conflicts import conflicts_resolve_bulk
+
+        done = 0
+        for action in ("link_best", "create"):
+            open_ = Conflict.objects.filter(
+                integration=self.integration, status=Conflict.Status.OPEN, kind=SyncKind.CLIENT
+            )
+            done += len(open_)
+            conflicts_resolve_bulk(conflicts=list(open_), action=action)
+        return done
+
+    # -- recovery ----------------------------------------------------------------------------
+
+    def recover(self) -> list[str]:
+        """The watchdog closes the dead runs; fault-free runs then settle the ledger."""
+        from syncapp.services.runs import runs_watchdog, sync_run_execute, sync_run_request
+
+        runs = SyncRun.objects.filter(integration=self.integration)
+        deadline = time.monotonic() + 3 * self.opts.timeout + 10
+        while runs.filter(status=SyncRun.Status.RUNNING).exists():
+            if time.monotonic() > deadline:
+                break
+            runs_watchdog()
+            time.sleep(0.3)
+        statuses = []
+        for _ in range(FINAL_RUNS):
+            self.reviews_resolve()
+            queued = runs.filter(status=SyncRun.Status.QUEUED).order_by("created_at")
+            for run_id in list(queued.values_list("pk", flat=True)):
+                sync_run_execute(run_id=run_id, wait_seconds=2 * self.opts.timeout)
+            run, _ = sync_run_request(integration=self.integration, trigger=SyncRun.Trigger.MANUAL)
+            finished = sync_run_execute(run_id=run.pk, wait_seconds=2 * self.opts.timeout)
+            statuses.append(finished.status if finished else "not started")
+            if finished and finished.status == SyncRun.Status.SUCCEEDED and not self.unsettled():
+                break
+        return statuses
+
+    def unsettled(self) -> int:
+        return SyncLink.objects.filter(
+            integration=self.integration,
+            state__in=(SyncLink.State.SENDING, SyncLink.State.FAILED, SyncLink.State.PENDING),
+        ).count()
+
+    def recoveries(self) -> dict[str, Any]:
+        """For each abandoned run: the kill behind it (or its last beat, when no kill was: it
+        was alive but silent), and how long until the next run took the lease over."""
+        runs = SyncRun.objects.filter(integration=self.integration, dry_run=False)
+        seconds, recovered, silent = [], 0, 0
+        for dead in runs.filter(status=SyncRun.Status.ABANDONED):
+            last = dead.heartbeat_at or dead.started_at
+            kill = min((k for k in self.kills if k >= last), default=None)
+            if kill is None or (kill - last).total_seconds() > self.opts.timeout:
+                kill, silent = last, silent + 1
+            later = runs.filter(started_at__gt=last).exclude(pk=dead.pk).order_by("started_at")
+            taken = later.first()
+            done = (SyncRun.Status.SUCCEEDED, SyncRun.Status.WITH_FAILURES)
+            if later.filter(status__in=done).exists():
+                recovered += 1
+            if taken is not None:
+                seconds.append((taken.started_at - kill).total_seconds())
+        return {
+            "abandoned": runs.filter(status=SyncRun.Status.ABANDONED).count(),
+            "abandoned_silent": silent,
+            "abandoned_recovered": recovered,
+            "recovery_seconds": [round(s, 2) for s in sorted(seconds)],
+        }
+
+
+def chaos_case(*, seed: int, policy: str, opts: Options, logs: Path) -> dict[str, Any]:
+    from syncapp.demo.bench.invoices import governor_reset
+    from syncapp.demo.sandbox_connect import sandbox_connect
+    from syncapp.demo.sandbox_rig import sandbox_rig
+    from syncapp.sandbox.core.faults import FaultPlan
+
+    started = time.monotonic()
+    faults = FaultPlan(seed=seed, rate=0.0, hold_seconds=FAULT_HOLD_SECONDS)
+    rig = sandbox_rig(seed=seed, invoices=opts.invoices, faults=faults)
+    governor_reset(rig)
+    with served(rig.app) as url:
+        name = f"chaos {seed} {policy} {uuid.uuid4().hex[:6]}"
+        integration = sandbox_connect(url=url, name=name)
+        Integration.objects.filter(pk=integration.pk).update(numbering_policy=policy)
+        integration.refresh_from_db()
+        logs.mkdir(parents=True, exist_ok=True)
+        chaos = Chaos(rig, url, integration, random.Random(f"{seed}-{policy}"), opts, logs)
+        try:
+            faults.rate = opts.rate
+            for number in range(opts.waves):
+                chaos.wave(number)
+            faults.rate = 0.0
+            final = chaos.recover()
+            runs = SyncRun.objects.filter(integration=integration, dry_run=False)
+            return {
+                "seed": seed,
+                "policy": policy,
+                "runs": runs.count(),
+                "statuses": dict(sorted(_count(runs.values_list("status", flat=True)).items())),
+                "processes": chaos.procs,
+                "killed": len(chaos.kills),
+                "hung_workers": chaos.hung,
+                **chaos.recoveries(),
+                "stuck_runs": runs.filter(
+                    status__in=(SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
+                ).count(),
+                "final_runs": final,
+                "unsettled": chaos.unsettled(),
+                "harvest_edits": len(chaos.edited),
+                "xero_payments": len(chaos.paid),
+                "webhook_events": chaos.webhooks,
+                "faults_injected": len(faults.injected),
+                **case_verify(state=rig.state, numbering=policy, xero_payment_ids=set(chaos.paid)),
+                "seconds": round(time.monotonic() - started, 1),
+            }
+        finally:
+            if not opts.keep:
+                integration.delete()
+
+
+def _count(values) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
+def chaos_figures(*, seeds: int, opts: Options) -> dict[str, Any]:
+    logs = Path(tempfile.mkdtemp(prefix="hxsync-chaos-"))
+    cases = []
+    with override_settings(
+        HXSYNC_RUN_TIMEOUT_SECONDS=opts.timeout, HXSYNC_RUN_HEARTBEAT_SECONDS=opts.heartbeat
+    ):
+        for seed in range(seeds):
+            for policy in POLICIES:
+                case = chaos_case(
+                    seed=seed, policy=policy, opts=opts, logs=logs / f"{seed}-{policy}"
+                )
+                print(json.dumps(case, default=str), file=sys.stderr, flush=True)
+                cases.append(case)
+    figures = _summary(cases, seeds=seeds, opts=opts)
+    if figures["passed"] and not opts.keep:
+        shutil.rmtree(logs, ignore_errors=True)
+    else:
+        figures["worker_logs"] = str(logs)
+    return figures
+
+
+def _summary(cases: list[dict], *, seeds: int, opts: Options) -> dict[str, Any]:
+    def total(key: str, rows=cases) -> int:
+        return sum(r[key] for r in rows)
+
+    recovery = [s for r in cases for s in r["recovery_seconds"]]
+    keys = ("runs", "killed", "abandoned", "abandoned_recovered", "duplicates", "lost")
+    per_policy = {
+        policy: {
+            k: total(k, [r for r in cases if r["policy"] == policy])
+            for k in (*keys, "mismatched_totals", "stuck_runs")
+        }
+        for policy in POLICIES
+    }
+    figures = {
+        "seeds": seeds,
+        "invoices": opts.invoices,
+        "fault_rate": opts.rate,
+        "run_timeout_seconds": opts.timeout,
+        **{k: total(k) for k in keys[:4]},
+        "abandoned_silent": total("abandoned_silent"),
+        "max_recovery_seconds": round(max(recovery), 2) if recovery else 0.0,
+        "recovery_target_seconds": opts.recovery_target,
+        "duplicates": total("duplicates"),
+        "lost": total("lost"),
+        "mismatched_totals": total("mismatched_totals"),
+        "stuck_runs": total("stuck_runs"),
+        "unsettled": total("unsettled"),
+        "hung_workers": total("hung_workers"),
+        "processes": total("processes"),
+        "harvest_edits": total("harvest_edits"),
+        "xero_payments": total("xero_payments"),
+        "faults_injected": total("faults_injected"),
+        "per_policy": per_policy,
+        "seconds": round(sum(r["seconds"] for r in cases), 1),
+    }
+    figures["passed"] = (
+        figures["duplicates"] == figures["lost"] == figures["mismatched_totals"] == 0
+        and figures["stuck_runs"] == figures["unsettled"] == figures["hung_workers"] == 0
+        and figures["abandoned_recovered"] == figures["abandoned"]
+        and figures["max_recovery_seconds"] <= opts.recovery_target
+    )
+    return figures
+
+
+def run(*, seeds: int, **options: Any) -> dict[str, Any]:
+    opts = Options(**{k: v for k, v in options.items() if k in Options.__dataclass_fields__})
+    figures = chaos_figures(seeds=seeds, opts=opts)
+    if not figures["passed"]:
+        # `manage.py bench` prints what run() returns and exits 0; a missed target must not.
+        sys.stdout.write(json.dumps(figures, default=str) + "\n")
+        sys.stdout.flush()
+        raise SystemExit(1)
+    return figures
