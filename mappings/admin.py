@@ -229,15 +229,22 @@ class ContactMatchRuleAdmin(MappingAdmin):
             },
         ),
         (
-            "Who owns each field after linking",
+            "When a field changed on both sides",
             {
+                "description": (
+                    "A field changed in Harvest only, or in Xero only, always reaches the other "
+                    "side. Changed differently on both sides since the last sync, it waits for "
+                    "finance in contact review (Ask finance when both changed), unless you choose "
+                    "Harvest wins or Xero wins here. The value that gives way is kept in the "
+                    "run's events."
+                ),
                 "fields": (
                     "owner_name",
                     "owner_email",
                     "owner_address",
                     "owner_currency",
                     "owner_contact_person",
-                )
+                ),
             },
         ),
     )

@@ -12,7 +12,9 @@ from mappings.models import (
     TaxMapping,
     TrackingMapping,
 )
+from mappings.models.contacts import FieldOwner
 from mappings.resource_base import MappingResource
+from mappings.widgets import ChoiceWidget
 
 
 class AccountMappingResource(MappingResource):
@@ -55,7 +57,40 @@ class CurrencyMappingResource(MappingResource):
         export_order = fields
 
 
+class FieldOwnerWidget(ChoiceWidget):
+    """Who wins a field, read and written as finance says it ("Harvest wins", "Xero wins",
+    "Ask finance when both changed"); the codes (harvest, xero, review) are read too."""
+
+    def __init__(self):
+        super().__init__(FieldOwner.choices, label="field owner")
+        self.labels = dict(FieldOwner.choices)
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except ValueError:
+            allowed = ", ".join(f"'{label}'" for label in self.labels.values())
+            raise ValueError(f"'{value}' is not a field owner: use one of {allowed}.") from None
+
+    def render(self, value, obj=None, **kwargs):
+        return self.labels.get(value, value or "")
+
+
+OWNER_FIELDS = (
+    "owner_name",
+    "owner_email",
+    "owner_address",
+    "owner_currency",
+    "owner_contact_person",
+)
+
+
 class ContactMatchRuleResource(MappingResource):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        for name in OWNER_FIELDS:
+            self.fields[name].widget = FieldOwnerWidget()
+
     class Meta(MappingResource.Meta):
         model = ContactMatchRule
         import_id_fields = ("integration",)
@@ -66,10 +101,6 @@ class ContactMatchRuleResource(MappingResource):
             "match_on_name",
             "auto_link",
             "name_similarity_threshold",
-            "owner_name",
-            "owner_email",
-            "owner_address",
-            "owner_currency",
-            "owner_contact_person",
+            *OWNER_FIELDS,
         )
         export_order = fields

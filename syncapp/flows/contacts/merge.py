@@ -2,9 +2,11 @@
 
 The snapshot keeps each side's own form of every field as last synced: {"harvest": {...},
 "xero": {...}}. A field changed on one side flows to the other; changed on both sides to
-different values, the field's owner wins ("harvest"/"xero") or finance decides ("review").
-Without a snapshot (a contact just linked) blanks are filled both ways and a difference goes
-the owner's way; a "review" field is left as each side has it until one of them changes.
+different values, finance decides ("review", the default) unless finance set an owner for the
+field ("harvest"/"xero"), which then wins. Without a snapshot (a contact just linked) blanks are
+filled both ways and a difference goes the owner's way; a "review" field is left as each side
+has it until one of them changes. Every value an owner or finance's pick replaced is listed in
+`overridden`, so the run can say what was lost.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ class MergeResult:
     to_xero: dict[str, Any] = field(default_factory=dict)  # field -> Xero-form value to send
     to_harvest: dict[str, Any] = field(default_factory=dict)  # field -> Harvest-form value
     diverged: list[dict[str, Any]] = field(default_factory=list)
+    # A value that differed on the other side and was replaced: {"field", "winner" ("harvest"
+    # or "xero"), "kept", "lost" (each in its own side's form), "why" ("owner" or "finance")}.
+    overridden: list[dict[str, Any]] = field(default_factory=list)
+    apart: list[str] = field(default_factory=list)  # differ at linking, no owner: left as they are
     snapshot: dict[str, dict[str, Any]] = field(default_factory=dict)  # after the writes succeed
 
     @property
@@ -53,10 +59,11 @@ def contact_merge(
         h, x = harvest.get(name, ""), xero.get(name, "")
         new_h, new_x = h, x
         side = force.get(name)
+        why = ""  # set where one side's differing value gives way to the other's
         if side == "harvest":
-            new_x = value_to_xero(name, h)
+            new_x, why = value_to_xero(name, h), "finance"
         elif side == "xero":
-            new_h = value_to_harvest(name, x)
+            new_h, why = value_to_harvest(name, x), "finance"
         elif side == "keep":
             pass  # finance chose to leave both sides as they are: only the snapshot moves
         elif name in frozen:
@@ -67,6 +74,9 @@ def contact_merge(
             pass
         elif initial:
             new_h, new_x = _first_link(name, h, x, owners.get(name, "review"))
+            why = "owner"
+            if value_equal(name, new_h, h) and value_equal(name, new_x, x):
+                result.apart.append(name)
         else:
             h_changed = not value_equal(name, h, base_h.get(name, ""))
             x_changed = not value_equal(name, x, base_x.get(name, ""))
@@ -76,6 +86,7 @@ def contact_merge(
                 new_h = value_to_harvest(name, x)
             elif h_changed and x_changed:
                 owner = owners.get(name, "review")
+                why = "owner"
                 if owner == "harvest":
                     new_x = value_to_xero(name, h)
                 elif owner == "xero":
@@ -97,11 +108,19 @@ def contact_merge(
             # Neither changed yet they differ: an earlier review left them apart on purpose.
         if not value_equal(name, new_x, x):
             result.to_xero[name] = new_x
+            if why and not value_is_empty(x):
+                result.overridden.append(_lost(name, "harvest", h, x, why))
         if not value_equal(name, new_h, h):
             result.to_harvest[name] = new_h
+            if why and not value_is_empty(h):
+                result.overridden.append(_lost(name, "xero", x, h, why))
         result.snapshot["harvest"][name] = new_h
         result.snapshot["xero"][name] = new_x
     return result
+
+
+def _lost(name: str, winner: str, kept: Any, lost: Any, why: str) -> dict[str, Any]:
+    return {"field": name, "winner": winner, "kept": kept, "lost": lost, "why": why}
 
 
 def _first_link(name: str, h: Any, x: Any, owner: str) -> tuple[Any, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from syncapp.flows.contacts.losses import apart_note, diverged_note, losses_note
 from syncapp.flows.contacts.matching import ContactIndex, MatchRules, contact_match
 from syncapp.flows.contacts.merge import contact_merge
 from syncapp.flows.contacts.records import (
@@ -68,6 +69,7 @@ class ContactOp:
     conflict_candidates: list[dict[str, Any]] = field(default_factory=list)
     restore: bool = False
     ledger_changes: bool = False  # the ledger must be written even without a remote write
+    notes: str = ""  # values replaced or left apart, kept in the message whatever it says first
 
     @property
     def writes(self) -> bool:
@@ -156,7 +158,7 @@ def client_plan(
             data=data,
             restore=chosen.archived,
         )
-        op.action, op.message, op.ledger_changes = LINK, message, True
+        op.action, op.message, op.ledger_changes = LINK, _with_notes(message, op), True
         return op
     reason = {
         "ambiguous": Conflict.Reason.AMBIGUOUS_MATCH,
@@ -207,7 +209,7 @@ def contact_merged_plan(
         data=data,
     )
     op.action, op.ledger_changes = LINK, True
-    op.message = f"Followed the merge in Xero: {contact.name} -> {target.name}."
+    op.message = _with_notes(f"Followed the merge in Xero: {contact.name} -> {target.name}.", op)
     return op
 
 
@@ -334,6 +336,9 @@ def contact_update_plan(
         op.message += EMAIL_REFUSED_NOTE.format(email=refused_email)
     if refused_name:
         op.message += f" Name not sent: {refused_name}"
+    losses = losses_note(merged.overridden, to_xero=set(xero_changes), to_harvest=set(to_harvest))
+    op.notes = " ".join(n for n in (losses, apart_note(merged.apart)) if n)
+    op.message = _with_notes(op.message, op)
     if merged.diverged:  # frozen fields never diverge again: they wait in their conflict
         op.conflict_reason = Conflict.Reason.FIELD_DIVERGED
         op.conflict_candidates = [
@@ -347,7 +352,16 @@ def contact_update_plan(
         ]
         labels = ", ".join(FIELD_LABELS[d["field"]] for d in merged.diverged)
         op.conflict_detail = (
-            f"Changed in both Harvest and Xero since the last sync, to different values: {labels}."
+            f"Changed in both Harvest and Xero since the last sync, to different values: {labels}"
+            f" ({diverged_note(merged.diverged)}); neither value was written: finance picks one."
         )
-        op.message = f"{op.message} Waiting in review: {labels}." if sides else op.conflict_detail
+        op.message = (
+            f"{op.message} Waiting in review: {op.conflict_detail}"
+            if sides
+            else _with_notes(op.conflict_detail, op)
+        )
     return op
+
+
+def _with_notes(message: str, op: ContactOp) -> str:
+    return f"{message} {op.notes}" if op.notes else message
