@@ -6,6 +6,7 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.urls import reverse
 
 from mappings.models import ContactMatchRule
 from mappings.resources import OWNER_FIELDS, ContactMatchRuleResource
@@ -79,3 +80,12 @@ def test_an_unknown_owner_lists_the_choices_as_finance_reads_them(finance_client
     assert "'Harvest always' is not a field owner" in problems
     assert "'Ask finance when both changed'" in problems and "'Xero wins'" in problems
     assert not ContactMatchRule.objects.exists()
+
+
+def test_the_admin_form_reads_as_finance_decides(finance_client):
+    page = finance_client.get(reverse("admin:mappings_contactmatchrule_add"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "When a field changed on both sides" in text
+    assert "Ask finance when both changed" in text and "Harvest wins" in text
+    assert "E-mail owner" in text
