@@ -235,3 +235,18 @@ def test_a_refund_already_made_in_xero_is_held_not_counted_twice(sandbox, integr
     assert "already recorded in Xero" in link.last_error
     # The refund made in Xero is not copied to Harvest either.
     assert [p["id"] for p in harvest_payments(sandbox, invoice)] == [paid_back["id"]]
+
+
+def test_a_refund_on_a_draft_credit_note_waits_with_the_reason(sandbox, integration):
+    integration.xero_invoice_status = Integration.XeroInvoiceStatus.DRAFT
+    integration.save()
+    invoice, note = credit_note_synced(sandbox, integration)
+    assert note["Status"] == "DRAFT"
+    paid_back = harvest_refund(sandbox, invoice, Decimal("-10.00"))
+    flow_run(integration, "payments", sandbox=sandbox)
+    assert refunds_of(sandbox, note) == []
+    link = refund_link(paid_back)
+    assert link.state == SyncLink.State.HELD
+    assert link.last_error == (
+        "The Xero credit note is DRAFT; Xero takes refunds on approved credit notes only."
+    )
