@@ -18,6 +18,7 @@ SOURCES = {
     "overpayment": "Overpayment applied",
     "prepayment": "Prepayment applied",
     "harvest_payment": "Harvest payment",
+    "harvest_refund": "Harvest refund (credit note)",
 }
 
 

@@ -25,6 +25,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def synced(sandbox, sandbox_integration):
     summary(contacts_run(sandbox_integration, sandbox)[0])
+    # The first run chains an invoices run for the clients it put in Xero; the tests below look
+    # at what resolving a conflict queues, so that one is taken out of the way.
+    follow = SyncRun.objects.get(status=SyncRun.Status.QUEUED)
+    assert (follow.flow, follow.trigger) == (SyncRun.Flow.INVOICES, SyncRun.Trigger.RESYNC)
+    follow.delete()
     sandbox.clock.advance(timedelta(minutes=1))
     return sandbox_integration
 

@@ -247,4 +247,4 @@ def test_auth_lost_during_a_run_marks_the_connection_and_words_the_run_error():
     assert connection.status == Connection.Status.NEEDS_REAUTH
     assert "TokenRevoked" in connection.last_error
     queued.refresh_from_db()
-    assert queued.status == SyncRun.Status.FAILED
+    assert queued.status == SyncRun.Status.BLOCKED

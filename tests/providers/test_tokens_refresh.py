@@ -84,7 +84,7 @@ def test_refused_refresh_marks_needs_reauth_stops_runs_and_says_what_to_do():
     assert connection.status == Connection.Status.NEEDS_REAUTH
     assert "Reconnect to Xero" in connection.last_error
     queued.refresh_from_db()
-    assert queued.status == SyncRun.Status.FAILED
+    assert queued.status == SyncRun.Status.BLOCKED
     assert "needs reconnecting" in queued.error
     # Never retried forever: the next caller is refused without asking Xero again.
     with pytest.raises(AuthExpired):
