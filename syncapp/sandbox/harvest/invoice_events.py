@@ -213,12 +213,19 @@ def payment_apply(
 ) -> Record:
     """Record a payment on `invoice` (used by the API handler, the seed and /_sandbox)."""
     value = to_decimal(amount, field="amount", allow_none=False)
-    if value <= 0:
-        raise unprocessable("Amount must be greater than 0")
+    # A negative invoice (a credit for the client) is settled by a refund, recorded as a
+    # negative payment of at most what the credit is; every other invoice takes positive ones.
+    refund = invoice["due_amount"] < 0
+    if value == 0 or (value < 0) != refund:
+        raise unprocessable(
+            "Amount must be less than 0 (a refund of this credit)"
+            if refund
+            else "Amount must be greater than 0"
+        )
     if invoice["state"] not in ("open", "draft"):
         raise unprocessable(f"Payments can't be recorded on a {invoice['state']} invoice")
     value = money(value)
-    if value > invoice["due_amount"]:
+    if abs(value) > abs(invoice["due_amount"]):
         raise unprocessable("Amount can't be greater than the amount due")
     now = ctx.now
     if paid_at:
@@ -245,7 +252,8 @@ def payment_apply(
     }
     invoice["_payments"].append(payment)
     invoice_recompute(invoice)
-    if invoice["due_amount"] <= ZERO:
+    settled = invoice["due_amount"] >= ZERO if refund else invoice["due_amount"] <= ZERO
+    if settled:
         if invoice["state"] == "draft":
             invoice["sent_at"] = invoice["sent_at"] or now
         invoice["state"] = "paid"
