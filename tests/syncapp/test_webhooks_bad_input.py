@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 
 import pytest
 from django.urls import reverse
 
 from syncapp.models import Connection, Integration, WebhookEvent
+from tests.syncapp.test_webhooks_receiver import KEY, TENANT, post, sign
 
 pytestmark = pytest.mark.django_db
 
-KEY = "bad-input-webhook-key"
-TENANT = "7d1e2f3a-2222-4c2b-9a41-8f0a2c1d9e7b"
 GOOD = ("0b1c2d3e-aaaa-4bbb-8ccc-000000000001", "0b1c2d3e-aaaa-4bbb-8ccc-000000000003")
 BAD_DATE = "0b1c2d3e-aaaa-4bbb-8ccc-000000000002"
 
@@ -37,13 +33,7 @@ def deliver(client, events: list[dict]):
         {"events": events, "firstEventSequence": 1, "lastEventSequence": len(events)},
         separators=(",", ":"),
     ).encode()
-    signature = base64.b64encode(hmac.new(KEY.encode(), body, hashlib.sha256).digest()).decode()
-    return client.post(
-        "/webhooks/xero/",
-        data=body,
-        content_type="application/json",
-        headers={"x-xero-signature": signature},
-    )
+    return post(client, body, sign(body))
 
 
 @pytest.fixture

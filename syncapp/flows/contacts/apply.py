@@ -222,29 +222,26 @@ class ContactsApply(ConflictQueue):
 
     def links_attach(self, ops: list[ContactOp]) -> None:
         """Give newly matched clients their Xero id in the ledger before anything is sent."""
-        if not ops:
-            return
-        SyncLink.objects.bulk_create(
-            [
-                SyncLink(
-                    integration=self.integration,
-                    kind=KIND,
-                    harvest_id=op.client.client_id,
-                    xero_id=op.contact_id,
-                    label=op.client.name[:255],
-                    state=SyncLink.State.PENDING,
-                    snapshot={},
-                )
-                for op in ops
-            ],
-            update_conflicts=True,
-            unique_fields=["integration", "kind", "harvest_id"],
-            update_fields=["xero_id", "label", "state", "snapshot", "updated_at"],
+        self._links_put(
+            ops,
+            state=SyncLink.State.PENDING,
+            xero_id=lambda op: op.contact_id,
+            fields=["xero_id"],
         )
 
     def links_hold(self, ops: list[ContactOp]) -> None:
         """A contact Xero would refuse (plan says why) waits, with its reason in the ledger for
         the invoices that need it; not retried until the client changes in Harvest."""
+        self._links_put(
+            ops,
+            state=SyncLink.State.HELD,
+            last_error=lambda op: op.message,
+            fields=["last_error"],
+        )
+
+    def _links_put(self, ops: list[ContactOp], *, state: str, fields: list[str], **values) -> None:
+        """One upsert of the clients' ledger rows in `state`; `values` maps a field to how each
+        op gives it."""
         if not ops:
             return
         SyncLink.objects.bulk_create(
@@ -254,15 +251,15 @@ class ContactsApply(ConflictQueue):
                     kind=KIND,
                     harvest_id=op.client.client_id,
                     label=op.client.name[:255],
-                    state=SyncLink.State.HELD,
-                    last_error=op.message,
+                    state=state,
                     snapshot={},
+                    **{name: value(op) for name, value in values.items()},
                 )
                 for op in ops
             ],
             update_conflicts=True,
             unique_fields=["integration", "kind", "harvest_id"],
-            update_fields=["label", "state", "last_error", "snapshot", "updated_at"],
+            update_fields=[*fields, "label", "state", "snapshot", "updated_at"],
         )
 
     def updates_apply(self, ops: list[ContactOp]) -> None:
