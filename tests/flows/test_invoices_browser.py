@@ -72,4 +72,4 @@ def test_finance_user_checks_preflight_reads_account_rules_and_resyncs(
     page.wait_for_selector(".messagelist .success")
     shot(page, "invoices-03-resync-queued")
     resync = SyncRun.objects.get(trigger=SyncRun.Trigger.RESYNC)
-    assert resync.counters == {"resync_harvest_ids": [str(invoice["id"])]}
+    assert resync.scope == {"harvest_invoice_ids": [str(invoice["id"])]}

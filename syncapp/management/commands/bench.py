@@ -35,7 +35,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         subparsers = parser.add_subparsers(dest="benchmark", required=True)
         for name, module in sorted(benchmark_modules().items()):
-            module.add_arguments(subparsers.add_parser(name, help=module.HELP))
+            # argparse formats help as %-strings: a "20 %" in a HELP must not break --help.
+            parser_help = module.HELP.replace("%", "%%")
+            module.add_arguments(subparsers.add_parser(name, help=parser_help))
 
     def handle(self, *args, benchmark, **options):
         figures = benchmark_modules()[benchmark].run(**options)
