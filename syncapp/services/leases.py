@@ -115,16 +115,23 @@ def runs_abandon_stale() -> list[int]:
     if not stale:
         return []
     minutes = _duration_words(timeout)
-    ids = [pk for pk, _ in stale]
-    SyncRun.objects.filter(pk__in=ids, status=SyncRun.Status.RUNNING).update(
-        status=SyncRun.Status.ABANDONED,
-        finished_at=now,
-        error=ABANDONED_REASON.format(minutes=minutes),
-        note="",
-    )
-    IntegrationLease.objects.filter(run_id__in=ids).update(run=None, heartbeat_at=None)
+    ids = []
     for pk, integration_id in stale:
-        logger.warning("sync run %s abandoned (integration %s): no heartbeat", pk, integration_id)
+        # One by one, so that of two processes closing the same run only one reports it (the
+        # caller asks for a scoped run's work again, once).
+        if SyncRun.objects.filter(pk=pk, status=SyncRun.Status.RUNNING).update(
+            status=SyncRun.Status.ABANDONED,
+            finished_at=now,
+            error=ABANDONED_REASON.format(minutes=minutes),
+            note="",
+        ):
+            ids.append(pk)
+            logger.warning(
+                "sync run %s abandoned (integration %s): no heartbeat", pk, integration_id
+            )
+    IntegrationLease.objects.filter(run_id__in=[pk for pk, _ in stale]).update(
+        run=None, heartbeat_at=None
+    )
     return ids
 
 

@@ -28,8 +28,8 @@ from syncapp.services.leases import (
     lease_acquire,
     lease_holder,
     lease_release,
-    runs_abandon_stale,
 )
+from syncapp.services.leases import runs_abandon_stale as _runs_abandon_stale
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ def _run_perform(*, run: SyncRun, heartbeat: Heartbeat, **client_options) -> Syn
         error = connection_auth_lost(integration=run.integration, provider=exc.provider, error=exc)
         return sync_run_finish(run=run, status=SyncRun.Status.BLOCKED, error=error)
     except LeaseLost as exc:
-        return sync_run_finish(run=run, status=SyncRun.Status.ABANDONED, error=str(exc))
+        return _run_abandon(run=run, error=str(exc))
     except Exception as exc:
         logger.exception("sync run %s failed", run.pk)
         error = (
@@ -197,6 +197,46 @@ def _run_perform(*, run: SyncRun, heartbeat: Heartbeat, **client_options) -> Syn
             "Sync events, and the next run tries again.",
         )
     return sync_run_finish(run=run, status=SyncRun.Status.SUCCEEDED, counters=counters)
+
+
+def runs_abandon_stale() -> list[int]:
+    """Abandon the runs whose worker died (services.leases), and ask again for the work of the
+    scoped ones among them: a resync, a webhook's invoices, the records a resolved conflict
+    released. The unscoped runs that follow read by cursor and would never revisit those
+    records, left held or unsent for good."""
+    abandoned = _runs_abandon_stale()
+    runs_scope_requeue(run_ids=abandoned)
+    return abandoned
+
+
+def runs_scope_requeue(*, run_ids: list[int]) -> list[int]:
+    """A new queued run for each abandoned scoped run in `run_ids`; returns their ids."""
+    queued = []
+    dead = SyncRun.objects.filter(
+        pk__in=run_ids, status=SyncRun.Status.ABANDONED, dry_run=False
+    ).select_related("integration")
+    for run in dead.exclude(scope={}):
+        again, _ = sync_run_request(
+            integration=run.integration,
+            flow=run.flow,
+            trigger=run.trigger,
+            user=run.requested_by,
+            scope=run.scope,
+        )
+        logger.info("sync run %s asked again as run %s (its scope was not done)", run.pk, again.pk)
+        queued.append(again.pk)
+    return queued
+
+
+def _run_abandon(*, run: SyncRun, error: str) -> SyncRun:
+    """The run lost its lease while alive (silent too long): it stops, as abandoned."""
+    stopped = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(
+        status=SyncRun.Status.ABANDONED, error=error, finished_at=timezone.now(), note=""
+    )
+    if stopped:
+        runs_scope_requeue(run_ids=[run.pk])
+    run.refresh_from_db()
+    return run
 
 
 def sync_run_finish(*, run: SyncRun, status: str, error: str = "", counters=None) -> SyncRun:

@@ -19,8 +19,11 @@ WAIT_SECONDS = 60.0
 
 
 def _perform(run_id: int) -> None:
+    from syncapp.models import SyncRun
     from syncapp.services.runs import sync_run_execute
 
+    # So the benchmark can tell which process writes (and kill it mid-run).
+    SyncRun.objects.filter(pk=run_id).update(task_id=f"chaos-pid-{os.getpid()}")
     sync_run_execute(run_id=run_id, wait_seconds=WAIT_SECONDS)
 
 
