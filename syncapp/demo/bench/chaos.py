@@ -50,7 +50,7 @@ from django.utils import timezone
 
 from syncapp.demo.bench._chaos_changes import Changes
 from syncapp.demo.bench._chaos_check import case_verify
-from syncapp.models import Integration, SyncLink, SyncRun
+from syncapp.models import Integration, SyncKind, SyncLink, SyncRun
 
 HELP = "Concurrent triggers, 20 % faults, edits and SIGKILLed workers; then recovery and checks."
 POLICIES = (Integration.NumberingPolicy.KEEP_HARVEST, Integration.NumberingPolicy.XERO)
@@ -80,6 +80,9 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--timeout", type=int, default=5, help="HXSYNC_RUN_TIMEOUT_SECONDS for every process"
     )
+    parser.add_argument(
+        "--policy", choices=POLICIES, action="append", help="numbering policy (default: both)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the integrations and logs")
     parser.add_argument(
         "--link-archived",
@@ -98,6 +101,7 @@ class Options:
     timeout: int = 5
     keep: bool = False
     link_archived: bool = False
+    policy: list[str] | None = None
 
     @property
     def heartbeat(self) -> float:
@@ -294,6 +298,22 @@ class Chaos(Changes):
         }
 
 
+def ledger_explain(*, integration: Integration, verified: dict) -> dict[str, list]:
+    """What hxsync's ledger says about each record the check found lost (state and reason)."""
+    rows = SyncLink.objects.filter(integration=integration)
+    invoices = rows.filter(harvest_id__in=[str(i) for i in verified["lost_ids"]])
+    payments = rows.filter(
+        kind=SyncKind.PAYMENT,
+        xero_id__in=[v for p in verified["lost_payment_ids"] for v in (p, p.lower())],
+    )
+    return {
+        "lost_in_ledger": [
+            [link.kind, link.harvest_id, link.xero_id, link.state, link.last_error[:200]]
+            for link in (*invoices, *payments)
+        ]
+    }
+
+
 def chaos_case(*, seed: int, policy: str, opts: Options, logs: Path) -> dict[str, Any]:
     from syncapp.demo.bench.invoices import governor_reset
     from syncapp.demo.sandbox_connect import sandbox_connect
@@ -317,6 +337,9 @@ def chaos_case(*, seed: int, policy: str, opts: Options, logs: Path) -> dict[str
                 chaos.wave(number)
             faults.rate = 0.0
             final = chaos.recover()
+            verified = case_verify(
+                state=rig.state, numbering=policy, xero_payment_ids=set(chaos.paid)
+            )
             runs = SyncRun.objects.filter(integration=integration, dry_run=False)
             return {
                 "seed": seed,
@@ -336,7 +359,8 @@ def chaos_case(*, seed: int, policy: str, opts: Options, logs: Path) -> dict[str
                 "xero_payments": len(chaos.paid),
                 "webhook_events": chaos.webhooks,
                 "faults_injected": len(faults.injected),
-                **case_verify(state=rig.state, numbering=policy, xero_payment_ids=set(chaos.paid)),
+                **verified,
+                **ledger_explain(integration=integration, verified=verified),
                 "seconds": round(time.monotonic() - started, 1),
             }
         finally:
@@ -358,7 +382,7 @@ def chaos_figures(*, seeds: int, opts: Options) -> dict[str, Any]:
         HXSYNC_RUN_TIMEOUT_SECONDS=opts.timeout, HXSYNC_RUN_HEARTBEAT_SECONDS=opts.heartbeat
     ):
         for seed in range(seeds):
-            for policy in POLICIES:
+            for policy in opts.policy or POLICIES:
                 case = chaos_case(
                     seed=seed, policy=policy, opts=opts, logs=logs / f"{seed}-{policy}"
                 )
@@ -383,7 +407,7 @@ def _summary(cases: list[dict], *, seeds: int, opts: Options) -> dict[str, Any]:
             k: total(k, [r for r in cases if r["policy"] == policy])
             for k in (*keys, "mismatched_totals", "stuck_runs")
         }
-        for policy in POLICIES
+        for policy in opts.policy or POLICIES
     }
     figures = {
         "seeds": seeds,
