@@ -65,6 +65,11 @@ class SyncRun(models.Model):
         max_length=255, blank=True, help_text="What the run is waiting for, while it waits."
     )
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A queued run waiting for a rate limit starts no earlier than this.",
+    )
     task_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
