@@ -43,17 +43,31 @@ def run_preflight(*, run: SyncRun) -> dict[str, Connection]:
     return connections
 
 
-def run_clients(*, connections: dict[str, Connection], stack: ExitStack, **client_options: Any):
+def run_clients(
+    *,
+    connections: dict[str, Connection],
+    stack: ExitStack,
+    run: SyncRun | None = None,
+    **client_options: Any,
+):
     """Harvest and Xero clients for the run; `client_options` (transport, clock) serve tests
-    and benchmarks that drive the in-process sandbox."""
+    and benchmarks that drive the in-process sandbox. The Xero client's governor plans the
+    organisation's day budget, knowing whether this run is a poll or bulk work."""
     from syncapp.providers.harvest.factory import harvest_client_for_connection
     from syncapp.providers.xero.factory import xero_client_for_connection
+    from syncapp.services.budget import xero_governor_for_run
 
     harvest = stack.enter_context(
         harvest_client_for_connection(connection=connections["harvest"], **client_options)
     )
+    xero_options = dict(client_options)
+    if run is not None and "governor" not in xero_options and xero_options.get("governed", True):
+        clock = xero_options.get("clock")
+        xero_options["governor"] = xero_governor_for_run(
+            connection=connections["xero"], run=run, **({"clock": clock} if clock else {})
+        )
     xero = stack.enter_context(
-        xero_client_for_connection(connection=connections["xero"], **client_options)
+        xero_client_for_connection(connection=connections["xero"], **xero_options)
     )
     return harvest, xero
 
@@ -80,14 +94,18 @@ def run_plan(*, run: SyncRun) -> list[Flow]:
 
 
 def run_flows(*, run: SyncRun, heartbeat=None, **client_options: Any) -> dict:
-    """Run the flows this run covers; returns the run's counters."""
+    """Run the flows this run covers; returns the run's counters.
+
+    A flow stopped by the organisation's day budget ends the run there: the DayBudgetWait goes
+    up (even when the flow caught it to keep its cursor) with the counters so far on
+    `run.counters`, its message saying what waits and until when."""
     connections = run_preflight(run=run)
     plan = run_plan(run=run)
     counters: dict = {"flows_run": [flow.name for flow in plan]}
     if not plan:
         return counters
     with ExitStack() as stack:
-        harvest, xero = run_clients(connections=connections, stack=stack, **client_options)
+        harvest, xero = run_clients(connections=connections, stack=stack, run=run, **client_options)
         if heartbeat is not None:
             harvest.on_send = xero.on_send = heartbeat.beat
         shared: dict = {}
@@ -103,6 +121,9 @@ def run_flows(*, run: SyncRun, heartbeat=None, **client_options: Any) -> dict:
                 recorder.summary.xero_calls = xero.calls - xero_before
                 counters[flow.name] = recorder.summary.as_dict()
                 run.counters = counters
+            day_wait = getattr(getattr(xero, "governor", None), "day_wait", None)
+            if day_wait is not None:
+                raise day_wait
     return counters
 
 

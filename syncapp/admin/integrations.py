@@ -1,12 +1,14 @@
+from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Count, IntegerField, JSONField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, IntegerField, JSONField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Concat
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from syncapp.admin.runs import outcome_html
 from syncapp.engine import counters_failed
-from syncapp.models import Connection, Integration, SyncLink, SyncRun
+from syncapp.models import Connection, Integration, RateGovernorState, SyncLink, SyncRun
+from syncapp.services.budget import xero_day_figures
 from syncapp.services.runs import sync_run_request
 from syncapp.services.secrets import integration_secrets_unreadable
 
@@ -16,8 +18,9 @@ ATTENTION = (SyncLink.State.FAILED, SyncLink.State.HELD, SyncLink.State.CONFLICT
 
 class ConnectionInline(admin.TabularInline):
     model = Connection
-    fields = ("provider", "account_name", "status", "token_expires_at", "last_error")
-    readonly_fields = fields
+    fields = ("provider", "account_name", "status", "token_expires_at", "last_error", "xero_tier")
+    # The Xero tier is finance's to set (what Xero bills them for); the rest comes from connecting.
+    readonly_fields = ("provider", "account_name", "status", "token_expires_at", "last_error")
     extra = 0
     can_delete = False
     show_change_link = True
@@ -35,15 +38,17 @@ class IntegrationAdmin(admin.ModelAdmin):
         "open_conflicts",
         "needs_attention",
         "last_run",
+        "xero_today",
         "checks",
     )
     list_filter = ("is_active", "xero_invoice_status", "numbering_policy")
     search_fields = ("name",)
     actions = ["sync_now"]
     inlines = [ConnectionInline]
-    readonly_fields = ("stored_secrets",)
+    readonly_fields = ("stored_secrets", "xero_day")
     fieldsets = (
         (None, {"fields": ("name", "is_active", "stored_secrets")}),
+        ("Xero's day allowance", {"fields": ("xero_day",)}),
         (
             "Invoices",
             {
@@ -68,10 +73,23 @@ class IntegrationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         latest_runs = SyncRun.objects.filter(integration=OuterRef("pk")).order_by("-created_at")
+        xero = Connection.objects.filter(
+            integration=OuterRef("pk"), provider=Connection.Provider.XERO
+        )
+        governor = RateGovernorState.objects.filter(key=OuterRef("xero_key"))
         return (
             super()
             .get_queryset(request)
             .annotate(
+                xero_tenant=Subquery(xero.values("account_id")[:1]),
+                xero_name=Subquery(xero.values("account_name")[:1]),
+                xero_tier=Subquery(xero.values("xero_tier")[:1]),
+                xero_key=Concat(Value("xero:"), "xero_tenant"),
+            )
+            .annotate(
+                xero_governor_state=Subquery(
+                    governor.values("state")[:1], output_field=JSONField()
+                ),
                 open_conflict_count=Count("conflicts", filter=Q(conflicts__status="open")),
                 last_run_id=Subquery(latest_runs.values("pk")[:1]),
                 last_run_status=Subquery(latest_runs.values("status")[:1]),
@@ -116,6 +134,60 @@ class IntegrationAdmin(admin.ModelAdmin):
             obj.pk,
             obj.open_conflict_count,
         )
+
+    def _xero_figures(self, obj):
+        if not getattr(obj, "xero_tenant", None):
+            return None
+        # The list annotates the governor's row; with Redis the state lives there instead.
+        state = None if getattr(settings, "REDIS_URL", "") else (obj.xero_governor_state or {})
+        return xero_day_figures(
+            tier=obj.xero_tier,
+            label=obj.xero_name or obj.name,
+            tenant_id=obj.xero_tenant,
+            state=state,
+        )
+
+    @admin.display(description="Xero calls today")
+    def xero_today(self, obj):
+        figures = self._xero_figures(obj)
+        if figures is None:
+            return "—"
+        text = format_html(
+            "{} today · about {} by midnight UTC · allowance {}",
+            f"{figures.calls_today:,}",
+            f"{figures.projected_today:,}",
+            f"{figures.allowance:,}",
+        )
+        if figures.waiting:
+            return format_html("{}<br><strong>{}</strong>", text, figures.waiting)
+        return text
+
+    @admin.display(description="Xero calls today (UTC)")
+    def xero_day(self, obj):
+        figures = self._xero_figures(obj) if obj.pk else None
+        if figures is None:
+            return "No Xero organisation connected."
+        rows = [
+            ("Calls so far today", f"{figures.calls_today:,}"),
+            ("Projection for the day (at this pace)", f"{figures.projected_today:,}"),
+            (
+                "Allowance",
+                f"{figures.allowance:,} calls per rolling 24 hours ("
+                + ("learned from Xero's answers" if figures.learned else "from the Xero tier")
+                + ")",
+            ),
+            (
+                "Calls in the last 24 hours",
+                f"{figures.calls_window:,}, of which {figures.polls_window:,} by scheduled polls",
+            ),
+        ]
+        table = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
+        note = figures.waiting or (
+            "Over the allowance at this pace: polls slow down and bulk work waits."
+            if figures.projected_today > figures.allowance
+            else "Within the allowance."
+        )
+        return format_html("<table>{}</table><p><strong>{}</strong></p>", table, note)
 
     @admin.display(description="Stored secrets")
     def stored_secrets(self, obj):

@@ -19,6 +19,16 @@ class Connection(models.Model):
         TOKEN = "token", "Personal access token"
         OAUTH = "oauth", "OAuth2"
 
+    class XeroTier(models.TextChoices):
+        """Xero's plan for the app: the day allowance per organisation the governor starts from
+        (https://developer.xero.com/documentation/guides/oauth2/limits/); Xero's own
+        X-DayLimit-Remaining corrects it from the first answer."""
+
+        STARTER = "starter", "Starter (free, an app a firm registers itself): 1,000 calls a day"
+        PAID = "paid", "Paid tier: 5,000 calls a day"
+
+    XERO_TIER_ALLOWANCE = {XeroTier.STARTER: 1000, XeroTier.PAID: 5000}
+
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         NEEDS_REAUTH = "needs_reauth", "Needs reconnecting"
@@ -47,6 +57,14 @@ class Connection(models.Model):
     token_expires_at = models.DateTimeField(null=True, blank=True)
     scopes = models.TextField(blank=True)
     last_error = models.TextField(blank=True)
+    xero_tier = models.CharField(
+        "Xero tier",
+        max_length=16,
+        choices=XeroTier.choices,
+        default=XeroTier.STARTER,
+        help_text="Xero only: how many calls a day Xero allows this organisation. hxsync plans "
+        "its day from it until Xero's own answers say otherwise.",
+    )
     connected_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
