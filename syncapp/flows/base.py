@@ -24,6 +24,8 @@ SUMMARY_KEYS = (
     "skipped",
     "xero_calls",
     "harvest_calls",
+    "xero_bytes_read",
+    "harvest_bytes_read",
 )
 
 ACTION_COUNTER = {
@@ -48,6 +50,9 @@ class FlowSummary:
     skipped: int = 0
     xero_calls: int = 0
     harvest_calls: int = 0
+    # Response bytes each client read during the flow (egress: paid Xero tiers bill by it).
+    xero_bytes_read: int = 0
+    harvest_bytes_read: int = 0
     held: int = 0
     voided: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -62,6 +67,8 @@ class FlowSummary:
             setattr(self, key, getattr(self, key) + getattr(other, key))
         self.xero_calls += other.xero_calls
         self.harvest_calls += other.harvest_calls
+        self.xero_bytes_read += other.xero_bytes_read
+        self.harvest_bytes_read += other.harvest_bytes_read
 
 
 @dataclass
@@ -74,6 +81,9 @@ class FlowContext:
     recorder: RunRecorder
     # What one flow of a run tells the next ones (a dry run's would-be contacts, say).
     shared: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.recorder.clients_track(harvest=self.harvest, xero=self.xero)
 
     @property
     def scope(self) -> dict:
@@ -102,6 +112,17 @@ class RunRecorder:
         # The counter each record last went to: a record met twice in one run (a batch
         # replayed after a lost answer, a leftover read again) is counted once, as it ended.
         self._counted: dict[tuple[str, str], str] = {}
+        # (summary field, client, bytes it had read when the flow began)
+        self._byte_meters: list[tuple[str, Any, int]] = []
+
+    def clients_track(self, *, harvest: Any, xero: Any) -> None:
+        """Count the bytes these clients read from now on into the summary, at every flush (the
+        engine flushes once more when the flow ends, so the last read is in)."""
+        self._byte_meters = [
+            (name, client, getattr(client, "bytes_read", 0))
+            for name, client in (("harvest_bytes_read", harvest), ("xero_bytes_read", xero))
+            if client is not None
+        ]
 
     def record(
         self,
@@ -156,6 +177,8 @@ class RunRecorder:
         SyncRun.objects.filter(pk=self.run.pk).update(total=F("total") + count)
 
     def flush(self) -> None:
+        for name, client, start in self._byte_meters:
+            setattr(self.summary, name, getattr(client, "bytes_read", 0) - start)
         if self._pending:
             SyncEvent.objects.bulk_create(self._pending)
             self._pending = []

@@ -123,7 +123,9 @@ def user_agent(*, contact_email: str | None = None) -> str:
 
 
 class ProviderClient(PaginationMixin):
-    """Shared HTTP plumbing. `calls` counts requests actually sent (for benchmarks)."""
+    """Shared HTTP plumbing. `calls` counts requests actually sent (for benchmarks);
+    `bytes_read` the response bodies received, as sent on the wire (paid Xero tiers are billed
+    by the data read)."""
 
     provider = ""
 
@@ -145,6 +147,7 @@ class ProviderClient(PaginationMixin):
         self.retry = retry or RetryPolicy()
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not crypto
         self.calls = 0
+        self.bytes_read = 0
         # Called before every request; the engine beats the run's heartbeat here, so a run
         # blocked in a long listing or a rate-limit wait is still seen alive.
         self.on_send: Callable[[], None] | None = None
@@ -287,6 +290,7 @@ class ProviderClient(PaginationMixin):
                 raise error from None
             status, response_headers = response.status_code, response.headers
             response.read()
+            self.bytes_read += _wire_bytes(response)
             self._log(request, response, started, attempt)
             if response.is_success:
                 return response
@@ -349,3 +353,12 @@ class ProviderClient(PaginationMixin):
                 "rate": rate,
             },
         )
+
+
+def _wire_bytes(response: httpx.Response) -> int:
+    """The body's size as it crossed the wire: Content-Length when the server sent one (the
+    compressed size when it was compressed), else the decoded body's length."""
+    length = response.headers.get("Content-Length")
+    if length and length.isdigit():
+        return int(length)
+    return len(response.content)

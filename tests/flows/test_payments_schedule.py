@@ -1,4 +1,5 @@
-"""The fallback poll: every minute without webhooks, every 15 minutes with them."""
+"""The fallback poll: every 8 minutes without webhooks (a Starter organisation's day allows it),
+every 2 hours with them (a catch-up only); both settings."""
 
 from datetime import timedelta
 
@@ -6,7 +7,11 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from syncapp.flows.payments.schedule import payments_poll_due, poll_minutes
+from syncapp.flows.payments.schedule import (
+    payments_cadence_text,
+    payments_poll_due,
+    poll_minutes,
+)
 from syncapp.models import SyncRun
 from syncapp.schedules import SCHEDULES, schedules_ensure
 from syncapp.services.polls import flow_poll_request
@@ -26,12 +31,19 @@ def test_the_poll_is_in_the_schedule_list_and_installed():
 
 
 def test_poll_cadence_depends_on_webhooks(sandbox_integration):
-    assert poll_minutes(integration=sandbox_integration) == 1
+    assert poll_minutes(integration=sandbox_integration) == 8
+    assert payments_cadence_text(sandbox_integration) == (
+        "Payments reach Harvest within 8 minutes; with Xero webhooks it is seconds."
+    )
     sandbox_integration.xero_webhook_key = "k"
-    assert poll_minutes(integration=sandbox_integration) == 15
+    assert poll_minutes(integration=sandbox_integration) == 120
+    assert "within seconds" in payments_cadence_text(sandbox_integration)
     sandbox_integration.xero_webhook_key = ""
     with override_settings(XERO_WEBHOOK_KEY="install-wide"):
-        assert poll_minutes(integration=sandbox_integration) == 15
+        assert poll_minutes(integration=sandbox_integration) == 120
+    with override_settings(PAYMENTS_POLL_MINUTES=5):
+        assert poll_minutes(integration=sandbox_integration) == 5
+        assert "within 5 minutes" in payments_cadence_text(sandbox_integration)
 
 
 def test_poll_request_queues_one_run_per_due_integration(sandbox_integration, monkeypatch):
@@ -42,7 +54,7 @@ def test_poll_request_queues_one_run_per_due_integration(sandbox_integration, mo
     assert (run.flow, run.trigger) == (SyncRun.Flow.PAYMENTS, SyncRun.Trigger.SCHEDULE)
     assert flow_poll_request(name="payments") == []  # already queued, and not due again yet
     SyncRun.objects.filter(pk=run.pk).update(
-        status=SyncRun.Status.SUCCEEDED, created_at=timezone.now() - timedelta(seconds=58)
+        status=SyncRun.Status.SUCCEEDED, created_at=timezone.now() - timedelta(seconds=8 * 60 - 2)
     )
     assert payments_poll_due(integration=sandbox_integration)  # a schedule tick may come early
 

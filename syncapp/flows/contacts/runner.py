@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.utils import timezone
+
 from mappings.models import ContactMatchRule
 from mappings.models.contacts import FieldOwner
 from syncapp.flows.base import FlowContext
@@ -28,6 +31,12 @@ from syncapp.models import Conflict, Integration, SyncKind, SyncLink, SyncRun
 from syncapp.services.cursors import cursors_get, cursors_set
 
 STREAMS = ("harvest.clients", "harvest.contacts", "xero.contacts")
+# When Xero's contacts were last read (our clock, not a watermark): an idle poll reads them only
+# every CONTACTS_XERO_POLL_MINUTES (a Starter organisation has 1,000 calls a day); with webhooks a
+# contact changed in Xero asks for its own run, so the poll is only a catch-up.
+XERO_READ_STREAM = "xero.contacts.read"
+DEFAULT_XERO_POLL_MINUTES = 60
+DEFAULT_XERO_POLL_MINUTES_WITH_WEBHOOKS = 360
 RETRY_STATES = (SyncLink.State.SENDING, SyncLink.State.FAILED, SyncLink.State.PENDING)
 
 
@@ -50,6 +59,8 @@ def contact_rules_for(*, integration: Integration) -> tuple[MatchRules, dict[str
 # Reads overlap the last one by a second: a change stamped in the same second as the cursor is
 # read again rather than missed (an unchanged record costs nothing: it plans as a skip).
 CURSOR_OVERLAP = timedelta(seconds=1)
+# A schedule firing every minute is not skipped for arriving a moment early.
+POLL_SLACK = timedelta(seconds=5)
 
 
 def _since(cursor: datetime | None) -> datetime | None:
@@ -61,10 +72,25 @@ def _newest(current: datetime | None, *stamps: datetime | None) -> datetime | No
     return max(found) if found else None
 
 
+def xero_contacts_read_due(*, integration: Integration, last: datetime | None) -> bool:
+    """Whether a poll with nothing to do on the Harvest side still reads Xero's contacts."""
+    from syncapp.flows.payments.schedule import xero_webhooks_on
+
+    if xero_webhooks_on(integration=integration):
+        minutes = getattr(
+            settings,
+            "CONTACTS_XERO_POLL_MINUTES_WITH_WEBHOOKS",
+            DEFAULT_XERO_POLL_MINUTES_WITH_WEBHOOKS,
+        )
+    else:
+        minutes = getattr(settings, "CONTACTS_XERO_POLL_MINUTES", DEFAULT_XERO_POLL_MINUTES)
+    return last is None or timezone.now() - last >= timedelta(minutes=int(minutes)) - POLL_SLACK
+
+
 def contacts_run(ctx: FlowContext) -> None:
     integration = ctx.integration
     rules, owners = contact_rules_for(integration=integration)
-    cursors = cursors_get(integration=integration, streams=STREAMS)
+    cursors = cursors_get(integration=integration, streams=(*STREAMS, XERO_READ_STREAM))
     seen = dict(cursors)
 
     # Harvest: what changed since the last run.
@@ -118,12 +144,24 @@ def contacts_run(ctx: FlowContext) -> None:
         and (h not in clients or clients[h].is_active or h in ledger or h in needed)
     }
     full_xero = cursors["xero.contacts"] is None or bool(unlinked - set(conflicts))
-    read = list(
-        ctx.xero.list_contacts(
-            modified_since=None if full_xero else _since(cursors["xero.contacts"]),
-            include_archived=True,
-        )
+    read_xero = (
+        full_xero
+        or bool(affected)
+        or ctx.run.trigger != SyncRun.Trigger.SCHEDULE
+        or xero_contacts_read_due(integration=integration, last=cursors[XERO_READ_STREAM])
     )
+    read = (
+        list(
+            ctx.xero.list_contacts(
+                modified_since=None if full_xero else _since(cursors["xero.contacts"]),
+                include_archived=True,
+            )
+        )
+        if read_xero
+        else []
+    )
+    if read_xero:
+        seen[XERO_READ_STREAM] = timezone.now()
     contacts = {c.contact_id: xero_side_from_contact(c) for c in read}
     since = _since(cursors["xero.contacts"])
     changed = [c for c in read if since is None or (c.updated and c.updated > since)]
@@ -178,6 +216,7 @@ def contacts_run(ctx: FlowContext) -> None:
     extra["clients_considered"] = len(ops)
     extra["xero_contacts_read"] = len(read)
     extra["full_xero_read"] = full_xero
+    extra["xero_read"] = read_xero
     extra["open_conflicts"] = Conflict.objects.filter(
         integration=integration, kind=SyncKind.CLIENT, status=Conflict.Status.OPEN
     ).count()

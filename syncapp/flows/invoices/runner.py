@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
-from itertools import islice
+from itertools import chain, islice
 
 from django.utils import timezone
 
@@ -70,16 +70,20 @@ def _closed_waiting(link: SyncLink) -> bool:
     return link.state == SyncLink.State.HELD and link.snapshot["harvest"].get("state") == "closed"
 
 
+def governors_wait_a_minute(flow: FlowContext) -> None:
+    """A bulk run waits in place for Xero's minute window to refill (60 calls a minute); only a
+    longer wait (the day limit) stops the run, to be picked up by the next one."""
+    for client in (flow.xero, flow.harvest):
+        governor = getattr(client, "governor", None)
+        if governor is not None and getattr(governor, "max_wait", 0) < MINUTE_WAIT:
+            governor.max_wait = MINUTE_WAIT
+
+
 class InvoiceRun:
     def __init__(self, flow: FlowContext) -> None:
         self.flow = flow
         self.integration = integration = flow.integration
-        # A bulk run waits in place for Xero's minute window to refill (60 calls a minute);
-        # only a longer wait (the day limit) stops the run, to be picked up by the next one.
-        for client in (flow.xero, flow.harvest):
-            governor = getattr(client, "governor", None)
-            if governor is not None and getattr(governor, "max_wait", 0) < MINUTE_WAIT:
-                governor.max_wait = MINUTE_WAIT
+        governors_wait_a_minute(flow)
         self.settings = xero_settings_get(integration=integration, xero=flow.xero)
         company = flow.harvest.get_company()
         self.mapping = mapping_context_load(
@@ -205,38 +209,54 @@ def _preflight(run: InvoiceRun) -> list[dict]:
 
 
 def invoices_run(flow: FlowContext) -> None:
-    integration = flow.integration
+    resync = invoices_in_scope(flow)
+    if resync is None:
+        _invoices_poll(flow)
+        return
+    # Resync from the admin: these invoices only, read again and sent whatever the hash says.
     run = InvoiceRun(flow)
     flow.recorder.summary.extra["preflight"] = _preflight(run)
-    resync = invoices_in_scope(flow)
+    rows = SyncLink.objects.filter(
+        integration=flow.integration, kind__in=KINDS, harvest_id__in=resync
+    ).exclude(state=SyncLink.State.SENDING)
+    # Finance's write-off decision on a closed invoice is what this resync is for: kept.
+    kept = {r.pk: r.snapshot["write_off"] for r in rows.filter(snapshot__has_key="write_off")}
+    rows.update(payload_hash="", snapshot={})
+    for pk, write_off in kept.items():
+        SyncLink.objects.filter(pk=pk).update(snapshot={"write_off": write_off})
+    run.read(flow.harvest.get_invoice(invoice_id=int(h)) for h in resync)
+    run.applier.finish()
+    flow.recorder.flush()
+
+
+def _invoices_poll(flow: FlowContext) -> None:
+    """An ordinary run: what Harvest changed since the cursor, what the ledger left unsettled,
+    and once a day everything. Nothing of that: no Xero call at all (not even the settings)."""
+    integration = flow.integration
     started = timezone.now()
-    if resync is not None:
-        # Resync from the admin: these invoices only, read again and sent whatever the hash says.
-        rows = SyncLink.objects.filter(
-            integration=integration, kind__in=KINDS, harvest_id__in=resync
-        ).exclude(state=SyncLink.State.SENDING)
-        # Finance's write-off decision on a closed invoice is what this resync is for: kept.
-        kept = {r.pk: r.snapshot["write_off"] for r in rows.filter(snapshot__has_key="write_off")}
-        rows.update(payload_hash="", snapshot={})
-        for pk, write_off in kept.items():
-            SyncLink.objects.filter(pk=pk).update(snapshot={"write_off": write_off})
-        run.read(flow.harvest.get_invoice(invoice_id=int(h)) for h in resync)
-        run.applier.finish()
-        flow.recorder.flush()
-        return
     cursors = cursors_get(integration=integration, streams=(STREAM, FULL_STREAM))
     since, last_full = cursors[STREAM], cursors[FULL_STREAM]
     full = since is None or last_full is None or started - last_full > FULL_EVERY
-    if run.mapping.accounts is not None and run.mapping.accounts.uses_tasks:
-        run.mapping = type(run.mapping)(
-            **{**run.mapping.__dict__, "entries": _entries(flow.harvest, None)}
-        )
     leftovers = {
         link.harvest_id: link.snapshot.get("harvest")
         for link in invoice_links_unsettled(integration=integration)
         if (link.snapshot or {}).get("harvest") and not _closed_waiting(link)
     }
-    run.read(flow.harvest.list_invoices(updated_since=None if full else since - CURSOR_OVERLAP))
+    governors_wait_a_minute(flow)
+    changed = iter(
+        flow.harvest.list_invoices(updated_since=None if full else since - CURSOR_OVERLAP)
+    )
+    first = next(changed, None)
+    if first is None and not full and not leftovers:
+        flow.recorder.summary.extra.update({"idle": True, "full_read": False})
+        return
+    run = InvoiceRun(flow)
+    flow.recorder.summary.extra["preflight"] = _preflight(run)
+    if run.mapping.accounts is not None and run.mapping.accounts.uses_tasks:
+        run.mapping = type(run.mapping)(
+            **{**run.mapping.__dict__, "entries": _entries(flow.harvest, None)}
+        )
+    run.read(chain([first], changed) if first is not None else changed)
     again = [HarvestInvoice.from_api(raw) for key, raw in leftovers.items() if key not in run.seen]
     if again and not run.stopped:
         run.read(again)

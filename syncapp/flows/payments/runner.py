@@ -19,6 +19,7 @@ from syncapp.flows.base import FlowContext
 from syncapp.flows.payments.apply import PlannedInvoice, plans_apply, plans_record_preview
 from syncapp.flows.payments.ledger import link_view, payment_links_for_invoices
 from syncapp.flows.payments.plan import invoice_in_sync, payment_plan
+from syncapp.flows.payments.schedule import payments_sweep_due
 from syncapp.flows.payments.sources import (
     currency_rules_load,
     expected_xero_currency,
@@ -38,6 +39,8 @@ logger = logging.getLogger(__name__)
 BATCH = 50
 CURSOR_INVOICES = "xero.invoices.payments"
 CURSOR_PAYMENTS = "xero.payments"
+# Not a watermark but when /Payments was last swept (our clock: it schedules our own reads).
+CURSOR_SWEPT = "xero.payments.swept"
 # Xero's UpdatedDateUTC and our clock may disagree slightly: read a little behind the cursor
 # (the ledger makes a second look harmless).
 CURSOR_OVERLAP = timedelta(seconds=5)
@@ -64,16 +67,26 @@ def payments_run(ctx: FlowContext) -> None:
 
 
 def _payments_poll(ctx: FlowContext) -> None:
+    """One Xero call when nothing changed: the sales invoices modified since the cursor, their
+    payments inline. A payment, its deletion or a credit allocation changes its invoice (Xero
+    moves the invoice's UpdatedDateUTC, as its webhooks send an invoice UPDATE), so /Payments is
+    only swept now and then (PAYMENTS_SWEEP_MINUTES) as a safety net."""
     integration = ctx.integration
-    cursors = cursors_get(integration=integration, streams=(CURSOR_INVOICES, CURSOR_PAYMENTS))
+    cursors = cursors_get(
+        integration=integration, streams=(CURSOR_INVOICES, CURSOR_PAYMENTS, CURSOR_SWEPT)
+    )
     since_invoices, since_payments = cursors[CURSOR_INVOICES], cursors[CURSOR_PAYMENTS]
     views, newest_invoice = xero_invoices_changed(
         xero=ctx.xero, since=since_invoices - CURSOR_OVERLAP if since_invoices else None
     )
     seen = {v.invoice_id for v in views}
-    extra_ids, newest_payment = xero_payments_changed(
-        xero=ctx.xero, since=since_payments - CURSOR_OVERLAP if since_payments else None
-    )
+    extra_ids: set[str] = set()
+    newest_payment = swept = None
+    if payments_sweep_due(last=cursors[CURSOR_SWEPT]):
+        swept = timezone.now()
+        extra_ids, newest_payment = xero_payments_changed(
+            xero=ctx.xero, since=since_payments - CURSOR_OVERLAP if since_payments else None
+        )
     extra_ids |= _unfinished_invoice_ids(integration)
     waiting = list(
         WebhookEvent.objects.filter(
@@ -88,11 +101,16 @@ def _payments_poll(ctx: FlowContext) -> None:
     if missing:
         views.extend(xero_invoices_by_ids(xero=ctx.xero, invoice_ids=missing))
     ctx.recorder.summary.extra["xero_invoices_read"] = len(views)
+    ctx.recorder.summary.extra["payments_swept"] = swept is not None
     payments_sync_views(ctx, views=views)
     if not ctx.dry_run:
         cursors_set(
             integration=integration,
-            values={CURSOR_INVOICES: newest_invoice, CURSOR_PAYMENTS: newest_payment},
+            values={
+                CURSOR_INVOICES: newest_invoice,
+                CURSOR_PAYMENTS: newest_payment,
+                CURSOR_SWEPT: swept,
+            },
         )
         if waiting:
             WebhookEvent.objects.filter(pk__in=[pk for pk, _, _ in waiting]).update(

@@ -1,28 +1,61 @@
 """The payments poll's cadence (its registry entry's `poll_due`): when an integration is due.
 
-The schedule fires every minute. An integration that receives webhooks (a key is set for it or
-for the install) is polled every PAYMENTS_POLL_MINUTES_WITH_WEBHOOKS minutes to catch up after
-downtime; one without webhooks every PAYMENTS_POLL_MINUTES, which keeps Xero -> Harvest within a
-minute. Each poll costs two Xero calls (invoices and payments changed since the cursors), so a
-one-minute poll spends about 2,900 of an organisation's 5,000 calls a day: give each
-organisation a webhook key when you can.
+The schedule fires every minute. An idle poll costs one Xero call (sales invoices modified since
+the cursor, payments inline; see runner._payments_poll), and /Payments is swept every
+PAYMENTS_SWEEP_MINUTES as well. Without webhooks the poll runs every PAYMENTS_POLL_MINUTES
+(default 8: 180 calls a day, well inside a Starter organisation's 1,000 with the other flows'
+polls, and a payment reaches Harvest within about 8 minutes). With webhooks (a key is set for the
+integration or the install) a payment arrives within seconds and the poll is only a catch-up
+after downtime, every PAYMENTS_POLL_MINUTES_WITH_WEBHOOKS (default 120).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from syncapp.models import Integration, SyncRun
 
+DEFAULT_POLL_MINUTES = 8
+DEFAULT_POLL_MINUTES_WITH_WEBHOOKS = 120
+DEFAULT_SWEEP_MINUTES = 720
+
+
+def xero_webhooks_on(*, integration: Integration) -> bool:
+    """Xero sends this integration's events (a key for it, or one for the whole install)."""
+    return bool(integration.xero_webhook_key or getattr(settings, "XERO_WEBHOOK_KEY", ""))
+
 
 def poll_minutes(*, integration: Integration) -> int:
-    has_webhooks = bool(integration.xero_webhook_key or getattr(settings, "XERO_WEBHOOK_KEY", ""))
-    if has_webhooks:
-        return int(getattr(settings, "PAYMENTS_POLL_MINUTES_WITH_WEBHOOKS", 15))
-    return int(getattr(settings, "PAYMENTS_POLL_MINUTES", 1))
+    if xero_webhooks_on(integration=integration):
+        return int(
+            getattr(
+                settings, "PAYMENTS_POLL_MINUTES_WITH_WEBHOOKS", DEFAULT_POLL_MINUTES_WITH_WEBHOOKS
+            )
+        )
+    return int(getattr(settings, "PAYMENTS_POLL_MINUTES", DEFAULT_POLL_MINUTES))
+
+
+def payments_sweep_due(*, last: datetime | None, now: datetime | None = None) -> bool:
+    """Whether this poll also reads /Payments (never swept yet, or not for a while)."""
+    minutes = int(getattr(settings, "PAYMENTS_SWEEP_MINUTES", DEFAULT_SWEEP_MINUTES))
+    now = now or timezone.now()
+    return last is None or now - last >= timedelta(minutes=minutes)
+
+
+def payments_cadence_text(integration: Integration) -> str:
+    """What the integration page says about how fast a Xero payment reaches Harvest."""
+    if xero_webhooks_on(integration=integration):
+        return (
+            "Payments reach Harvest within seconds through Xero webhooks; a catch-up poll "
+            f"runs every {poll_minutes(integration=integration)} minutes."
+        )
+    return (
+        f"Payments reach Harvest within {poll_minutes(integration=integration)} minutes; "
+        "with Xero webhooks it is seconds."
+    )
 
 
 def payments_poll_due(*, integration: Integration, now=None) -> bool:
