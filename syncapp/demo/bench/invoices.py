@@ -7,6 +7,11 @@ measured); hxsync's own governor and retries run on a SimulatedClock, so the tim
 pre-linked (one Xero contact per Harvest client, created in the sandbox and linked in the
 ledger) so the figures do not depend on the contacts flow. Duplicates, lost invoices and totals
 are checked against the sandbox's own stores, independently of hxsync's ledger.
+
+With `--xero-day-limit N` the sandbox enforces Xero's limits itself (its day allowance set to N
+per rolling 24 hours) on the same simulated clock: the run waits for the organisation's day
+budget and is resumed when it is due (or asked for again) until everything is sent; the figures
+add `simulated_days` and the 429s Xero gave (`day_limit_429s` must stay 0).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import httpx
 from django.db import connection as db_connection
 from django.test.utils import override_settings
 
@@ -43,10 +49,46 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the integration afterwards")
     parser.add_argument(
+        "--xero-day-limit",
+        type=int,
+        default=0,
+        help="the sandbox enforces this many Xero calls per rolling 24 hours (0: limits off)",
+    )
+    parser.add_argument(
         "--trace-memory",
         action="store_true",
         help="also trace hxsync's own memory (not the sandbox's) after each chunk; slower",
     )
+
+
+def sandbox_rig_day_limited(*, seed: int, invoices: int | None, day_limit: int) -> SandboxRig:
+    """A fresh sandbox that enforces every Xero and Harvest limit, Xero's day at `day_limit`."""
+    from syncapp.sandbox import build_sandbox_app
+
+    rig = sandbox_rig(seed=seed, invoices=invoices)
+    app = build_sandbox_app(rig.state, clock=rig.clock, rate_limits=True)
+    app.limiters.xero._day.limit = day_limit
+    rig.app = app
+    rig.transport = RateLimitCounter(httpx.WSGITransport(app=app))
+    return rig
+
+
+class RateLimitCounter(httpx.BaseTransport):
+    """The sandbox's transport, counting the 429s it answers (by X-Rate-Limit-Problem)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.refused: dict[str, int] = {}
+
+    def handle_request(self, request):
+        response = self.inner.handle_request(request)
+        if response.status_code == 429:
+            problem = response.headers.get("X-Rate-Limit-Problem", "harvest")
+            self.refused[problem] = self.refused.get(problem, 0) + 1
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def governor_reset(rig: SandboxRig) -> None:
@@ -207,18 +249,76 @@ def _memory_trace(enabled: bool):
         tracemalloc.stop()
 
 
+def _day_figures(*, rig: SandboxRig, clock: SharedClock, passes: int) -> dict[str, Any]:
+    refused = rig.transport.refused
+    return {
+        "xero_day_limit": rig.app.limiters.xero._day.limit,
+        "simulated_days": round(clock.elapsed / 86400, 2),
+        "passes": passes,
+        "day_limit_429s": refused.get("daily", 0),
+        "rate_limit_429s": sum(refused.values()),
+        "xero_calls_total": sum(rig.app.limiters.xero.calls.values()),
+    }
+
+
 def _rss_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
+def run_until_done(*, run_row: SyncRun, rig: SandboxRig, clock: SharedClock) -> tuple[SyncRun, int]:
+    """Run it; while it waits for Xero's day budget, move the simulated clock to when it is due
+    and run it again (a run that stopped instead of waiting is asked for again). Returns the
+    last run and how many passes it took."""
+    from syncapp.services.budget import connection_day_figures
+    from syncapp.services.runs import sync_run_execute
+
+    xero = run_row.integration.connections.get(provider="xero")
+    passes = 0
+    while True:
+        passes += 1
+        finished = sync_run_execute(run_id=run_row.pk, transport=rig.transport, clock=clock)
+        run_row.refresh_from_db()
+        finished = finished or run_row
+        if run_row.status == SyncRun.Status.QUEUED and run_row.due_at is not None:
+            clock.sleep(max(0.0, run_row.due_at.timestamp() - clock.time()) + 1)
+            continue
+        if "daily allowance" not in (run_row.error or "") or passes > 400:
+            return finished, passes
+        # Stopped for the day budget (no re-queueing here): ask again once it is due.
+        figures = connection_day_figures(connection=xero, now=clock.time())
+        print(f"pass {passes}: {figures.summary}", file=sys.stderr)
+        clock.sleep(60.0 + max(0.0, _bulk_wait(xero=xero, now=clock.time())))
+        run_row = SyncRun.objects.create(
+            integration=run_row.integration, flow=run_row.flow, trigger=run_row.trigger
+        )
+
+
+def _bulk_wait(*, xero, now: float) -> float:
+    from syncapp.providers.governor import governor_state_read
+    from syncapp.providers.governor_state import day_report
+    from syncapp.services.budget import xero_day_budget
+
+    state = governor_state_read(key=f"xero:{xero.account_id}")
+    return day_report(state, budget=xero_day_budget(tier=xero.xero_tier), now=now).bulk_wait
+
+
 def run(
-    *, count: int, seed: int = 0, keep: bool = False, trace_memory: bool = False, **_: Any
+    *,
+    count: int,
+    seed: int = 0,
+    keep: bool = False,
+    trace_memory: bool = False,
+    xero_day_limit: int = 0,
+    **_: Any,
 ) -> dict[str, Any]:
     from syncapp.services.runs import sync_run_execute
 
     print(f"seeding {count} invoices...", file=sys.stderr)
-    rig = sandbox_rig(seed=seed, invoices=count)
+    if xero_day_limit:
+        rig = sandbox_rig_day_limited(seed=seed, invoices=count, day_limit=xero_day_limit)
+    else:
+        rig = sandbox_rig(seed=seed, invoices=count)
     integration = sandbox_integration_connect(rig, name=f"bench-invoices-{uuid.uuid4().hex[:8]}")
     try:
         contacts_prelink(state=rig.state, integration=integration)
@@ -238,7 +338,10 @@ def run(
             db_connection.execute_wrapper(counter),
             _memory_trace(trace_memory) as memory,
         ):
-            finished = sync_run_execute(run_id=run_row.pk, transport=rig.transport, clock=clock)
+            if xero_day_limit:
+                finished, passes = run_until_done(run_row=run_row, rig=rig, clock=clock)
+            else:
+                finished = sync_run_execute(run_id=run_row.pk, transport=rig.transport, clock=clock)
         engine_seconds = time.perf_counter() - started
         counters = (finished.counters or {}).get("invoices", {})
         verified = sandbox_invoices_verify(state=rig.state)
@@ -278,6 +381,7 @@ def run(
             "duplicates": verified["duplicates"],
             "lost": verified["lost"],
             "mismatched_totals": verified["mismatched_totals"],
+            **(_day_figures(rig=rig, clock=clock, passes=passes) if xero_day_limit else {}),
         }
     finally:
         if not keep:
