@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('syncapp', '0009_run_discipline'),
+        ("syncapp", "0009_run_discipline"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='syncrun',
-            name='due_at',
-            field=models.DateTimeField(blank=True, help_text='A queued run waiting for a rate limit starts no earlier than this.', null=True),
+            model_name="syncrun",
+            name="due_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="A queued run waiting for a rate limit starts no earlier than this.",
+                null=True,
+            ),
         ),
     ]

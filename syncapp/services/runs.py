@@ -14,13 +14,14 @@ import time
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from syncapp import engine
 from syncapp.crypto import SecretUnreadable
 from syncapp.models import Integration, SyncRun
-from syncapp.providers.errors import AuthExpired, Forbidden
+from syncapp.providers.errors import AuthExpired, Forbidden, GovernorWouldWait
 from syncapp.services.connections import connection_auth_lost
 from syncapp.services.leases import (
     Heartbeat,
@@ -30,6 +31,15 @@ from syncapp.services.leases import (
     lease_release,
 )
 from syncapp.services.leases import runs_abandon_stale as _runs_abandon_stale
+from syncapp.services.run_waits import (
+    WorkerClock,
+    clock_now,
+    counters_merge,
+    run_requeue,
+    run_resume_mark,
+    wait_from_counters,
+    wait_from_error,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +111,13 @@ def sync_run_enqueue(*, run_id: int) -> str:
     return task_id
 
 
-def runs_kick(*, integration_id: int) -> int | None:
-    """Hand the integration's oldest queued run to a worker (a run whose lease just freed, or
-    one whose task was lost). Safe to repeat: only one worker ever claims a run."""
+def runs_kick(*, integration_id: int, now=None) -> int | None:
+    """Hand the integration's oldest queued run that is due to a worker (a run whose lease just
+    freed, or one whose task was lost). A run waiting for a rate limit is woken by its own
+    schedule at `due_at`. Safe to repeat: only one worker ever claims a run."""
     run_id = (
         SyncRun.objects.filter(integration_id=integration_id, status=SyncRun.Status.QUEUED)
+        .filter(_due(now or timezone.now()))
         .order_by("created_at")
         .values_list("pk", flat=True)
         .first()
@@ -115,17 +127,30 @@ def runs_kick(*, integration_id: int) -> int | None:
     return run_id
 
 
+def _due(now) -> Q:
+    return Q(due_at__isnull=True) | Q(due_at__lte=now)
+
+
 def sync_run_execute(*, run_id: int, wait_seconds: float = 0, **client_options) -> SyncRun | None:
     """Claim a queued run and run it; None when there was nothing to do or it must wait.
 
-    Safe to call twice: only one caller claims the run. A run that writes waits up to
-    `wait_seconds` for the integration's lease, then stays QUEUED (saying for what) and is
-    kicked when the lease frees. `client_options` (transport, clock) let tests and benchmarks
-    drive the in-process sandbox."""
+    Safe to call twice: only one caller claims the run. A run waiting for a rate limit is not
+    claimed before its `due_at`. A run that writes waits up to `wait_seconds` for the
+    integration's lease, then stays QUEUED (saying for what) and is kicked when the lease
+    frees. `client_options` (transport, clock) let tests and benchmarks drive the in-process
+    sandbox; `due_at` is read on that clock. Without one, the run waits on a WorkerClock, as
+    every worker's run does; tests and benchmarks wrap theirs in one for the same policy."""
     runs_abandon_stale()
+    if client_options.get("clock") is None:
+        # A worker waits in place only briefly; a longer rate-limit wait re-queues the run.
+        client_options["clock"] = WorkerClock()
+    clock = client_options["clock"]
     run = SyncRun.objects.select_related("integration").filter(pk=run_id).first()
     if run is None or run.status != SyncRun.Status.QUEUED:
         logger.info("sync run %s is not queued any more; nothing to do", run_id)
+        return None
+    if run.due_at is not None and run.due_at > clock_now(clock):
+        logger.info("sync run %s waits until %s; not yet", run_id, run.due_at)
         return None
     writes = not run.dry_run
     if writes and not _lease_wait(run=run, wait_seconds=wait_seconds):
@@ -135,20 +160,25 @@ def sync_run_execute(*, run_id: int, wait_seconds: float = 0, **client_options) 
         started_at=timezone.now(),
         heartbeat_at=timezone.now(),
         note="",
+        due_at=None,
     )
     if not claimed:
         if writes:
             lease_release(integration_id=run.integration_id, run_id=run.pk)
         return None
     run.refresh_from_db()
+    prior = run_resume_mark(run=run)
     try:
         return _run_perform(
-            run=run, heartbeat=Heartbeat(run=run, holds_lease=writes), **client_options
+            run=run,
+            heartbeat=Heartbeat(run=run, holds_lease=writes),
+            prior=prior,
+            **client_options,
         )
     finally:
         if writes:
             lease_release(integration_id=run.integration_id, run_id=run.pk)
-        runs_kick(integration_id=run.integration_id)
+        runs_kick(integration_id=run.integration_id, now=clock_now(clock))
 
 
 def _lease_wait(*, run: SyncRun, wait_seconds: float) -> bool:
@@ -166,18 +196,25 @@ def _lease_wait(*, run: SyncRun, wait_seconds: float) -> bool:
     return True
 
 
-def _run_perform(*, run: SyncRun, heartbeat: Heartbeat, **client_options) -> SyncRun:
+def _run_perform(*, run: SyncRun, heartbeat: Heartbeat, prior: dict, **client_options) -> SyncRun:
+    """Run the flows; `prior` holds the counters of the run's passes before a rate-limit wait,
+    merged into this pass's so that each record is counted once."""
     logger.info("sync run %s started: %s for %s", run.pk, run.flow, run.integration)
+    clock = client_options.get("clock")
+    run.counters = {}  # the engine keeps this pass's counters here as each flow ends
     try:
         counters = engine.run_flows(run=run, heartbeat=heartbeat, **client_options)
+    except GovernorWouldWait as exc:
+        # A flow let the governor's refusal through: that request was never sent.
+        return _run_wait(run=run, prior=prior, wait=wait_from_error(exc), clock=clock)
     except engine.RunBlocked as exc:
-        return sync_run_finish(run=run, status=SyncRun.Status.BLOCKED, error=str(exc))
+        return _run_end(run=run, prior=prior, status=SyncRun.Status.BLOCKED, error=str(exc))
     except SecretUnreadable as exc:
-        return sync_run_finish(run=run, status=SyncRun.Status.BLOCKED, error=str(exc))
+        return _run_end(run=run, prior=prior, status=SyncRun.Status.BLOCKED, error=str(exc))
     except (AuthExpired, Forbidden) as exc:
         # Retrying cannot help: the connection is marked for reconnecting and the run says how.
         error = connection_auth_lost(integration=run.integration, provider=exc.provider, error=exc)
-        return sync_run_finish(run=run, status=SyncRun.Status.BLOCKED, error=error)
+        return _run_end(run=run, prior=prior, status=SyncRun.Status.BLOCKED, error=error)
     except LeaseLost as exc:
         return _run_abandon(run=run, error=str(exc))
     except Exception as exc:
@@ -186,7 +223,13 @@ def _run_perform(*, run: SyncRun, heartbeat: Heartbeat, **client_options) -> Syn
             f"Unexpected error: {type(exc).__name__}: {exc}. "
             "The technical details are in the worker log."
         )
-        return sync_run_finish(run=run, status=SyncRun.Status.FAILED, error=error)
+        return _run_end(run=run, prior=prior, status=SyncRun.Status.FAILED, error=error)
+    run.counters = counters
+    # A flow that caught the governor's refusal itself settled its batch and stopped early.
+    wait = wait_from_counters(counters)
+    if wait is not None:
+        return _run_wait(run=run, prior=prior, wait=wait, clock=clock)
+    counters = counters_merge(run=run, prior=prior, current=counters)
     failed = engine.counters_failed(counters)
     if failed:
         return sync_run_finish(
@@ -197,6 +240,17 @@ def _run_perform(*, run: SyncRun, heartbeat: Heartbeat, **client_options) -> Syn
             "Sync events, and the next run tries again.",
         )
     return sync_run_finish(run=run, status=SyncRun.Status.SUCCEEDED, counters=counters)
+
+
+def _run_wait(*, run: SyncRun, prior: dict, wait, clock) -> SyncRun:
+    """Give the worker back: QUEUED again until the wait is over (the lease is freed next)."""
+    counters = counters_merge(run=run, prior=prior, current=run.counters or {})
+    return run_requeue(run=run, wait=wait, counters=counters, now=clock_now(clock))
+
+
+def _run_end(*, run: SyncRun, prior: dict, status: str, error: str) -> SyncRun:
+    counters = counters_merge(run=run, prior=prior, current=run.counters or {})
+    return sync_run_finish(run=run, status=status, error=error, counters=counters)
 
 
 def runs_abandon_stale() -> list[int]:
@@ -264,13 +318,14 @@ def sync_run_finish(*, run: SyncRun, status: str, error: str = "", counters=None
 
 def runs_watchdog() -> dict:
     """Every minute: abandon runs whose worker died, and hand queued runs that nobody is
-    working on to a worker (their task was lost, or the lease freed without a kick)."""
+    working on to a worker (their task was lost, the lease freed without a kick, or the wake-up
+    of a run that waited for a rate limit went missing)."""
     abandoned = runs_abandon_stale()
     kicked = []
+    now = timezone.now()
     waiting = (
-        SyncRun.objects.filter(
-            status=SyncRun.Status.QUEUED, created_at__lt=timezone.now() - QUEUED_UNCLAIMED
-        )
+        SyncRun.objects.filter(status=SyncRun.Status.QUEUED, created_at__lt=now - QUEUED_UNCLAIMED)
+        .filter(_due(now))
         .values_list("integration_id", flat=True)
         .distinct()
     )
