@@ -8,6 +8,7 @@ returns a FlowSummary; the engine keeps the summary on the SyncRun.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import F
@@ -27,6 +28,9 @@ SUMMARY_KEYS = (
     "xero_bytes_read",
     "harvest_bytes_read",
 )
+
+# How long before Xero's answer a change may have been stamped yet not visible in it.
+READ_SETTLE = timedelta(seconds=5)
 
 ACTION_COUNTER = {
     SyncEvent.Action.CREATE: "created",
@@ -187,3 +191,13 @@ class RunRecorder:
             self._done_pending = 0
         if self.heartbeat is not None:
             self.heartbeat.beat()
+
+
+def read_watermark(*, newest: datetime | None, read_at: datetime | None) -> datetime | None:
+    """Where the next incremental read starts: the newest record seen, or Xero's clock when the
+    read began less READ_SETTLE (a change Xero stamped just before it answered may not have been
+    visible yet), whichever is later. The later start is what makes an idle poll read nothing:
+    at the newest record alone, the last batch written would be read again at every poll."""
+    settled = read_at - READ_SETTLE if read_at is not None else None
+    found = [stamp for stamp in (newest, settled) if stamp is not None]
+    return max(found) if found else None

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from mappings.models import ContactMatchRule
 from mappings.models.contacts import FieldOwner
-from syncapp.flows.base import FlowContext
+from syncapp.flows.base import FlowContext, read_watermark
 from syncapp.flows.contacts.apply import ContactsApply, chunks
 from syncapp.flows.contacts.links import clients_with_invoices_waiting
 from syncapp.flows.contacts.matching import MatchRules
@@ -27,7 +27,7 @@ from syncapp.flows.contacts.records import (
     HarvestSide,
     xero_side_from_contact,
 )
-from syncapp.models import Conflict, Integration, SyncKind, SyncLink, SyncRun
+from syncapp.models import Conflict, Cursor, Integration, SyncKind, SyncLink, SyncRun
 from syncapp.services.cursors import cursors_get, cursors_set
 
 STREAMS = ("harvest.clients", "harvest.contacts", "xero.contacts")
@@ -59,6 +59,9 @@ def contact_rules_for(*, integration: Integration) -> tuple[MatchRules, dict[str
 # Reads overlap the last one by a second: a change stamped in the same second as the cursor is
 # read again rather than missed (an unchanged record costs nothing: it plans as a skip).
 CURSOR_OVERLAP = timedelta(seconds=1)
+# A Harvest cursor written this long after its stamp covers everything up to it (clocks agree
+# to well within a minute).
+HARVEST_SETTLE = timedelta(minutes=1)
 # A schedule firing every minute is not skipped for arriving a moment early.
 POLL_SLACK = timedelta(seconds=5)
 
@@ -87,6 +90,33 @@ def xero_contacts_read_due(*, integration: Integration, last: datetime | None) -
     return last is None or timezone.now() - last >= timedelta(minutes=int(minutes)) - POLL_SLACK
 
 
+def harvest_cursors_settled(*, integration: Integration, cursors: dict) -> set[str]:
+    """Harvest streams whose cursor was last written well after the newest stamp it holds: every
+    record stamped up to the cursor was visible to that run and handled by it."""
+    written = dict(
+        Cursor.objects.filter(
+            integration=integration, stream__in=("harvest.clients", "harvest.contacts")
+        ).values_list("stream", "updated_at")
+    )
+    return {
+        stream
+        for stream, at in written.items()
+        if cursors.get(stream) is not None and at - cursors[stream] > HARVEST_SETTLE
+    }
+
+
+def harvest_changed(lister, *, cursor: datetime | None, settled: set[str]) -> list:
+    """Records changed since the cursor. Harvest stamps whole seconds, so a settled cursor is
+    asked from itself and the records at it (already handled) dropped: an idle poll then has
+    nothing to plan, and no reason to read Xero. Unsettled, the read overlaps by a second."""
+    stream = {"list_clients": "harvest.clients", "list_contacts": "harvest.contacts"}[
+        lister.__name__
+    ]
+    if cursor is None or stream not in settled:
+        return list(lister(updated_since=_since(cursor)))
+    return [r for r in lister(updated_since=cursor) if r.updated_at and r.updated_at > cursor]
+
+
 def contacts_run(ctx: FlowContext) -> None:
     integration = ctx.integration
     rules, owners = contact_rules_for(integration=integration)
@@ -94,11 +124,16 @@ def contacts_run(ctx: FlowContext) -> None:
     seen = dict(cursors)
 
     # Harvest: what changed since the last run.
+    settled = harvest_cursors_settled(integration=integration, cursors=cursors)
     clients = {
         str(c.id): c
-        for c in ctx.harvest.list_clients(updated_since=_since(cursors["harvest.clients"]))
+        for c in harvest_changed(
+            ctx.harvest.list_clients, cursor=cursors["harvest.clients"], settled=settled
+        )
     }
-    people = list(ctx.harvest.list_contacts(updated_since=_since(cursors["harvest.contacts"])))
+    people = harvest_changed(
+        ctx.harvest.list_contacts, cursor=cursors["harvest.contacts"], settled=settled
+    )
     people_complete = cursors["harvest.contacts"] is None
     seen["harvest.clients"] = _newest(
         seen["harvest.clients"], *(c.updated_at for c in clients.values())
@@ -144,28 +179,40 @@ def contacts_run(ctx: FlowContext) -> None:
         and (h not in clients or clients[h].is_active or h in ledger or h in needed)
     }
     full_xero = cursors["xero.contacts"] is None or bool(unlinked - set(conflicts))
+    # Unlinked clients waiting in contact review with nothing new from Harvest wait for a person
+    # (whose decision asks for its own run), not for this poll: no reason to read either side.
+    if scoped is None:
+        changed_in_harvest = set(clients) | {str(p.client.id) for p in people if p.client}
+        affected -= {
+            h
+            for h in set(conflicts) - changed_in_harvest
+            if not (ledger.get(h) and ledger[h].xero_id)
+        }
     read_xero = (
         full_xero
         or bool(affected)
         or ctx.run.trigger != SyncRun.Trigger.SCHEDULE
         or xero_contacts_read_due(integration=integration, last=cursors[XERO_READ_STREAM])
     )
-    read = (
-        list(
-            ctx.xero.list_contacts(
-                modified_since=None if full_xero else _since(cursors["xero.contacts"]),
-                include_archived=True,
-            )
-        )
-        if read_xero
-        else []
-    )
+    read, read_at = [], None
+    if read_xero:
+        for contact in ctx.xero.list_contacts(
+            modified_since=None if full_xero else _since(cursors["xero.contacts"]),
+            include_archived=True,
+        ):
+            read_at = read_at or getattr(ctx.xero, "server_time", None)
+            read.append(contact)
+        read_at = read_at or getattr(ctx.xero, "server_time", None)
     if read_xero:
         seen[XERO_READ_STREAM] = timezone.now()
     contacts = {c.contact_id: xero_side_from_contact(c) for c in read}
     since = _since(cursors["xero.contacts"])
     changed = [c for c in read if since is None or (c.updated and c.updated > since)]
-    seen["xero.contacts"] = _newest(seen["xero.contacts"], *(c.updated for c in read))
+    seen["xero.contacts"] = _newest(
+        seen["xero.contacts"],
+        *(c.updated for c in read),
+        read_watermark(newest=None, read_at=read_at) if read_xero else None,
+    )
     by_xero = {link.xero_id: h for h, link in ledger.items() if link.xero_id}
     if scoped is None:
         affected |= {by_xero[c.contact_id] for c in changed if c.contact_id in by_xero}
@@ -223,7 +270,12 @@ def contacts_run(ctx: FlowContext) -> None:
     if not ctx.dry_run and scoped is None:
         cursors_set(integration=integration, values=seen)
     if not ctx.dry_run and ctx.run.flow != SyncRun.Flow.ALL:
-        invoices_follow(integration=integration, waiting=needed)
+        # Only clients whose contact this run made ready: invoices held for another reason (a
+        # tax rate, a closed invoice) would otherwise be read again at every poll.
+        ready_before = {
+            h for h, link in ledger.items() if link.xero_id and link.state == SyncLink.State.SYNCED
+        }
+        invoices_follow(integration=integration, waiting=needed - ready_before)
 
 
 def clients_with_invoices_to_send(ctx: FlowContext) -> set[str]:

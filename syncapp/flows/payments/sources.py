@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from syncapp.flows.base import read_watermark
 from syncapp.flows.payments.plan import (
     HarvestInvoiceView,
     HarvestPaymentView,
@@ -83,27 +84,33 @@ def xero_credit_notes_by_ids(*, xero, credit_note_ids: Iterable[str]) -> list[Xe
 def xero_invoices_changed(
     *, xero, since: datetime | None
 ) -> tuple[list[XeroInvoiceView], datetime | None]:
-    """Sales invoices modified since the cursor, and the newest UpdatedDateUTC seen."""
-    views, newest = [], None
+    """Sales invoices modified since the cursor (one call when nothing changed: Xero pages hold
+    up to 1,000 and carry each invoice's payments), and where the next read may start."""
+    views, newest, read_at = [], None, None
     for invoice in xero.list_invoices(modified_since=since, where='Type=="ACCREC"'):
+        # The first page is in: Xero's clock when it answered it.
+        read_at = read_at or getattr(xero, "server_time", None)
         if invoice.updated and (newest is None or invoice.updated > newest):
             newest = invoice.updated
         raw = invoice.raw
         if "Payments" not in raw:
             raw = xero.get_invoice(invoice_id=invoice.invoice_id).raw
         views.append(xero_invoice_view(raw))
-    return views, newest
+    read_at = read_at or getattr(xero, "server_time", None)
+    return views, read_watermark(newest=newest, read_at=read_at)
 
 
 def xero_payments_changed(*, xero, since: datetime | None) -> tuple[set[str], datetime | None]:
     """Invoice ids of payments created, changed or deleted since the cursor."""
-    invoice_ids, newest = set(), None
+    invoice_ids, newest, read_at = set(), None, None
     for payment in xero.list_payments(modified_since=since):
+        read_at = read_at or getattr(xero, "server_time", None)
         if payment.updated and (newest is None or payment.updated > newest):
             newest = payment.updated
         if payment.invoice_id:
             invoice_ids.add(payment.invoice_id)
-    return invoice_ids, newest
+    read_at = read_at or getattr(xero, "server_time", None)
+    return invoice_ids, read_watermark(newest=newest, read_at=read_at)
 
 
 @dataclass

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
 from syncapp.providers.errors import UnexpectedResponse
+from syncapp.providers.parsing import parse_xero_datetime
 from syncapp.providers.xero.http import DEFAULT_PAGE_SIZE, XeroHttp, _csv
 from syncapp.providers.xero.transaction_types import (
     BankTransaction,
@@ -36,6 +38,20 @@ FILTER_CHUNK = 100
 
 class XeroClient(XeroWritesMixin, XeroHttp):
     """One organisation's Accounting API. Build it with `xero_client_for_connection`."""
+
+    # Xero's own clock when it answered the last request (the envelope's DateTimeUTC): a reader
+    # that moves its cursor to it (less a few seconds) re-reads nothing at the next poll, while
+    # a cursor at the newest record read would re-read that record's whole batch every time.
+    server_time: datetime | None = None
+
+    def _request_json(self, method: str, url: str, **kwargs: Any) -> Any:
+        body = super()._request_json(method, url, **kwargs)
+        if isinstance(body, dict) and body.get("DateTimeUTC"):
+            try:
+                self.server_time = parse_xero_datetime(body["DateTimeUTC"]) or self.server_time
+            except ValueError:
+                pass  # a stamp we cannot read only costs a larger overlap next time
+        return body
 
     # --- organisation and settings ---------------------------------------------------------------
 
