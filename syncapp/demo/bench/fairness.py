@@ -129,7 +129,21 @@ def org_build(*, index: int, invoices: int, seed: int, clock, call_seconds: floa
     )
     contacts_prelink(state=state, integration=integration)
     governor_reset(rig)
+    _redis_governor_reset(rig)
     return Org(rig=rig, transport=transport, integration=integration, large=index == 0)
+
+
+def _redis_governor_reset(rig: SandboxRig) -> None:
+    """With REDIS_URL set the governor lives in Redis: forget an earlier run's windows there."""
+    from syncapp.providers.governor import RedisBackend, default_backend
+
+    backend = default_backend()
+    if isinstance(backend, RedisBackend):
+        keys = [
+            f"xero:{rig.credentials['xero']['tenant_id']}",
+            f"harvest:{rig.credentials['harvest']['account_id']}",
+        ]
+        backend.redis.delete(*(backend.PREFIX + key for key in keys))
 
 
 def workers_drive(*, orgs: dict[int, Org], queue: Queue, sandbox_clock, t0: float) -> dict:
