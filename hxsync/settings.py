@@ -168,6 +168,12 @@ if HXSYNC_RUN_HEARTBEAT_SECONDS * 3 > HXSYNC_RUN_TIMEOUT_SECONDS:
         "HXSYNC_RUN_HEARTBEAT_SECONDS must be at most a third of HXSYNC_RUN_TIMEOUT_SECONDS"
     )
 
+# Xero's day allowance per organisation (1,000 calls on the Starter tier, 5,000 on paid ones):
+# the share polls may keep for themselves; bulk work uses the rest and waits when it is spent.
+HXSYNC_XERO_POLL_SHARE = env.float("HXSYNC_XERO_POLL_SHARE", default=0.3)
+if not 0 < HXSYNC_XERO_POLL_SHARE < 1:
+    raise ImproperlyConfigured("HXSYNC_XERO_POLL_SHARE must be between 0 and 1, e.g. 0.3")
+
 # Who is told, in the admin and in the User-Agent sent to Harvest, how to reach this install.
 HXSYNC_CONTACT_EMAIL = env.str("HXSYNC_CONTACT_EMAIL", default="finance@example.com")
 # OAuth apps registered with Harvest (id.getharvest.com/developers) and Xero (developer.xero.com).
