@@ -131,12 +131,34 @@ def _simulated_django_time(sim: SimTime):
     import syncapp.services.runs as runs
 
     saved_now, saved_enqueue = timezone.now, runs.sync_run_enqueue
+    # Functions that took `now=timezone.now` as a default kept the real one: swapped as well, or
+    # tokens would look fresh to hxsync while the sandbox has long expired them.
+    defaults = _now_defaults(saved_now)
     timezone.now = sim.now
     runs.sync_run_enqueue = lambda *, run_id, **_: "bench-idle"
+    for function in defaults:
+        function.__kwdefaults__["now"] = sim.now
     try:
         yield
     finally:
         timezone.now, runs.sync_run_enqueue = saved_now, saved_enqueue
+        for function in defaults:
+            function.__kwdefaults__["now"] = saved_now
+
+
+def _now_defaults(real_now) -> list:
+    import importlib
+    import inspect
+
+    found = []
+    for name in ("tokens", "xero.factory", "harvest.factory", "xero.oauth", "harvest.oauth"):
+        module = importlib.import_module(f"syncapp.providers.{name}")
+        functions = [f for _, f in inspect.getmembers(module, inspect.isfunction)]
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__:
+                functions += [f for _, f in inspect.getmembers(cls, inspect.isfunction)]
+        found += [f for f in functions if (f.__kwdefaults__ or {}).get("now") is real_now]
+    return found
 
 
 class Day:
@@ -223,14 +245,16 @@ class Day:
         saved = views.webhook_events_enqueue
         views.webhook_events_enqueue = lambda *, event_ids: received.extend(event_ids)
         try:
-            client = Client()
+            client = Client(HTTP_HOST=_allowed_host())
             for body, headers in deliveries:
-                client.post(
+                answer = client.post(
                     "/webhooks/xero/",
                     data=body,
                     content_type="application/json",
                     headers={"x-xero-signature": headers["x-xero-signature"]},
                 )
+                if answer.status_code != 200:
+                    raise RuntimeError(f"the webhook receiver answered {answer.status_code}")
         finally:
             views.webhook_events_enqueue = saved
         if received:
@@ -239,6 +263,15 @@ class Day:
             self.sim.sleep(time.perf_counter() - started)
             self.arrivals_check()
         self.execute_queued()
+
+
+def _allowed_host() -> str:
+    from django.conf import settings
+
+    for host in settings.ALLOWED_HOSTS:
+        if host not in ("*", "") and not host.startswith("."):
+            return host
+    return "localhost"
 
 
 def _linked_unpaid(*, state, integration, count: int) -> list[tuple[int, str]]:
@@ -263,7 +296,7 @@ def _percentile(values: list[float], fraction: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))], 1)
+    return round(ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))], 2)
 
 
 def _counters_total(*, integration, since: datetime) -> dict[str, int]:

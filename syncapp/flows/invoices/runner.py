@@ -23,7 +23,7 @@ from syncapp.flows.invoices.plan import PlanPolicy, invoice_plan, removed_plan
 from syncapp.flows.invoices.preflight import preflight_check
 from syncapp.flows.invoices.services import preflight_inputs
 from syncapp.flows.xero_cache import xero_settings_get, xero_settings_note_currency
-from syncapp.models import SyncLink
+from syncapp.models import Cursor, SyncLink
 from syncapp.providers.errors import GovernorWouldWait
 from syncapp.providers.harvest.invoice_types import HarvestInvoice
 from syncapp.services.cursors import cursor_set, cursors_get
@@ -229,6 +229,27 @@ def invoices_run(flow: FlowContext) -> None:
     flow.recorder.flush()
 
 
+def _harvest_changed(flow: FlowContext, *, since: datetime | None):
+    """Harvest invoices changed since the cursor. Read `CURSOR_OVERLAP` before it, unless the
+    cursor was last written that long after its stamp: then everything stamped up to it was
+    read by that run, and the read starts at the cursor, dropping what is stamped at it (Harvest
+    stamps whole seconds). Without that, every poll read the last batch changed again."""
+    if since is None:
+        return flow.harvest.list_invoices()
+    written = (
+        Cursor.objects.filter(integration=flow.integration, stream=STREAM)
+        .values_list("updated_at", flat=True)
+        .first()
+    )
+    if written is None or written - since <= CURSOR_OVERLAP:
+        return flow.harvest.list_invoices(updated_since=since - CURSOR_OVERLAP)
+    return (
+        invoice
+        for invoice in flow.harvest.list_invoices(updated_since=since)
+        if invoice.updated_at is None or invoice.updated_at > since
+    )
+
+
 def _invoices_poll(flow: FlowContext) -> None:
     """An ordinary run: what Harvest changed since the cursor, what the ledger left unsettled,
     and once a day everything. Nothing of that: no Xero call at all (not even the settings)."""
@@ -243,12 +264,12 @@ def _invoices_poll(flow: FlowContext) -> None:
         if (link.snapshot or {}).get("harvest") and not _closed_waiting(link)
     }
     governors_wait_a_minute(flow)
-    changed = iter(
-        flow.harvest.list_invoices(updated_since=None if full else since - CURSOR_OVERLAP)
-    )
+    changed = iter(_harvest_changed(flow, since=None if full else since))
     first = next(changed, None)
     if first is None and not full and not leftovers:
         flow.recorder.summary.extra.update({"idle": True, "full_read": False})
+        if not flow.dry_run:
+            cursor_set(integration=integration, stream=STREAM, value=since)  # read up to now
         return
     run = InvoiceRun(flow)
     flow.recorder.summary.extra["preflight"] = _preflight(run)
@@ -289,8 +310,9 @@ def _invoices_poll(flow: FlowContext) -> None:
         return
     if run.stopped:
         return
-    if run.newest is not None:
-        newest = max(run.newest, since) if since else run.newest
-        cursor_set(integration=integration, stream=STREAM, value=newest)
+    # Written even when it did not move: when it was written tells the next poll that what is
+    # stamped up to it was read (see _harvest_changed).
+    newest = max(run.newest, since) if since and run.newest else (run.newest or since)
+    cursor_set(integration=integration, stream=STREAM, value=newest)
     if full:
         cursor_set(integration=integration, stream=FULL_STREAM, value=started)
