@@ -60,6 +60,9 @@ class WorkerClock:
 
         self.inner = inner if inner is not None else SYSTEM_CLOCK
         default = getattr(settings, "HXSYNC_RUN_MAX_SLEEP_SECONDS", WORKER_MAX_SLEEP_SECONDS)
+        # Sleeping beats no heartbeat: a run asleep for longer than a third of the run timeout
+        # could be taken for dead (a short timeout, as bench chaos sets, lowers the cap).
+        default = min(float(default), settings.HXSYNC_RUN_TIMEOUT_SECONDS / 3)
         self.max_sleep = float(default if max_sleep is None else max_sleep)
 
     def time(self) -> float:

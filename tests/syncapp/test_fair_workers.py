@@ -154,3 +154,18 @@ def test_the_watchdog_hands_out_a_waiting_run_once_it_is_due(monkeypatch):
     assert runs_watchdog()["kicked"] == [] and enqueued == []
     SyncRun.objects.filter(pk=run.pk).update(due_at=datetime.now(tz=UTC) - timedelta(seconds=1))
     assert runs_watchdog()["kicked"] == [run.pk] and enqueued == [run.pk]
+
+
+def test_a_worker_sleeps_in_place_only_briefly_and_never_past_its_heartbeat(settings):
+    from syncapp.providers.clock import SimulatedClock
+    from syncapp.providers.errors import GovernorWouldWait
+
+    inner = SimulatedClock(start=0)
+    assert WorkerClock(inner).max_sleep == 15  # Harvest's 15-second window fits
+    settings.HXSYNC_RUN_TIMEOUT_SECONDS = 6
+    clock = WorkerClock(inner)
+    clock.sleep(2)
+    assert inner.slept == 2
+    with pytest.raises(GovernorWouldWait) as refused:
+        clock.sleep(2.5)
+    assert refused.value.seconds == 2.5 and inner.slept == 2
