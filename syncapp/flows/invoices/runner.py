@@ -80,11 +80,15 @@ def governors_wait_a_minute(flow: FlowContext) -> None:
 
 
 class InvoiceRun:
-    def __init__(self, flow: FlowContext) -> None:
+    def __init__(self, flow: FlowContext, *, cached_settings: bool = False) -> None:
+        """`cached_settings`: plan from the cached Xero settings however old (a poll that only
+        plans again what the ledger holds; the daily full read and new work refresh them)."""
         self.flow = flow
         self.integration = integration = flow.integration
         governors_wait_a_minute(flow)
-        self.settings = xero_settings_get(integration=integration, xero=flow.xero)
+        self.settings = (
+            cached_settings and xero_settings_get(integration=integration)
+        ) or xero_settings_get(integration=integration, xero=flow.xero)
         company = flow.harvest.get_company()
         self.mapping = mapping_context_load(
             integration=integration, settings=self.settings, harvest_url=company.base_uri
@@ -271,7 +275,7 @@ def _invoices_poll(flow: FlowContext) -> None:
         if not flow.dry_run:
             cursor_set(integration=integration, stream=STREAM, value=since)  # read up to now
         return
-    run = InvoiceRun(flow)
+    run = InvoiceRun(flow, cached_settings=first is None and not full)
     flow.recorder.summary.extra["preflight"] = _preflight(run)
     if run.mapping.accounts is not None and run.mapping.accounts.uses_tasks:
         run.mapping = type(run.mapping)(
