@@ -82,6 +82,9 @@ class Changes:
                 xero_id
                 for xero_id, harvest_id in links.items()
                 if int(harvest_id) not in self.edited
+                # Nothing paid in Harvest: finance paying again in Xero would be a real double
+                # payment (hxsync holds it: "only ... is due there"), not a sync fault.
+                and not state.harvest.invoices.get(int(harvest_id), {}).get("_payments", True)
                 and (record := state.xero.invoices.get(xero_id.lower()))
                 and record.get("Status") == "AUTHORISED"
                 and record.get("AmountDue", 0) > 0
