@@ -199,7 +199,9 @@ def invoices_in_scope(flow: FlowContext) -> list[str] | None:
             for h in SyncLink.objects.filter(
                 integration=flow.integration,
                 kind__in=KINDS,
-                state=SyncLink.State.HELD,
+                # Failed too: an invoice sent (and refused) while its contact was still
+                # archived or unlinked goes again once the client's contact is ready.
+                state__in=(SyncLink.State.HELD, SyncLink.State.FAILED),
                 snapshot__harvest__client__id__in=clients,
             ).values_list("harvest_id", flat=True)
         ]
@@ -223,11 +225,15 @@ def invoices_run(flow: FlowContext) -> None:
     rows = SyncLink.objects.filter(
         integration=flow.integration, kind__in=KINDS, harvest_id__in=resync
     ).exclude(state=SyncLink.State.SENDING)
-    # Finance's write-off decision on a closed invoice is what this resync is for: kept.
-    kept = {r.pk: r.snapshot["write_off"] for r in rows.filter(snapshot__has_key="write_off")}
-    rows.update(payload_hash="", snapshot={})
-    for pk, write_off in kept.items():
-        SyncLink.objects.filter(pk=pk).update(snapshot={"write_off": write_off})
+    # Sent again whatever the hash or an earlier refusal says. Kept: the Harvest invoice (a
+    # client-scoped run finds the row by it, also when this run is killed before re-reading)
+    # and finance's write-off decision on a closed invoice.
+    for pk, snapshot in rows.values_list("pk", "snapshot"):
+        snapshot = snapshot or {}
+        SyncLink.objects.filter(pk=pk).update(
+            payload_hash="",
+            snapshot={key: snapshot[key] for key in ("harvest", "write_off") if key in snapshot},
+        )
     run.read(flow.harvest.get_invoice(invoice_id=int(h)) for h in resync)
     run.applier.finish()
     flow.recorder.flush()
