@@ -12,7 +12,7 @@ import pytest
 from django_q.models import Schedule
 
 from syncapp.demo.bench.invoices import SharedClock, sandbox_invoices_verify
-from syncapp.models import SyncRun
+from syncapp.models import SyncLink, SyncRun
 from syncapp.providers.xero.factory import xero_client_for_connection
 from syncapp.services.leases import lease_holder
 from syncapp.services.run_waits import WorkerClock
@@ -70,6 +70,7 @@ def control():
     [
         pytest.param(47, id="payments-let-the-refusal-through"),
         pytest.param(50, id="invoices-settled-and-stopped"),
+        pytest.param(59, id="contacts-leave-their-batch-to-the-repair"),
     ],
 )
 def test_a_run_the_governor_would_keep_waiting_gives_its_worker_back(
@@ -100,6 +101,8 @@ def test_a_run_the_governor_would_keep_waiting_gives_its_worker_back(
     assert f"{waiting.due_at:%H:%M:%S} UTC" in waiting.note
     assert lease_holder(integration_id=large.pk) is None, "the lease is free for the next run"
     assert waiting.counters["waits"] == 1
+    failed = SyncLink.objects.filter(integration=large, state=SyncLink.State.FAILED)
+    assert not failed.exists(), "a wait is not a record's failure"
     wake = Schedule.objects.get(name=f"hxsync run {waiting.pk} resumes")
     assert wake.schedule_type == Schedule.ONCE and wake.next_run == waiting.due_at
     assert wake.func == "syncapp.tasks.sync_run_task" and wake.args == repr((waiting.pk,))

@@ -16,7 +16,7 @@ from syncapp.flows.contacts.conflicts import KIND, ConflictQueue, error_is_name_
 from syncapp.flows.contacts.plan import CONFLICT, CREATE, HOLD, LINK, SKIP, UPDATE, ContactOp
 from syncapp.flows.contacts.records import XeroSide, xero_side_from_contact
 from syncapp.models import Conflict, SyncEvent, SyncLink
-from syncapp.providers.errors import ApiError, AuthExpired
+from syncapp.providers.errors import ApiError, AuthExpired, GovernorWouldWait
 from syncapp.providers.xero.idempotency import idempotency_key_for_batch
 from syncapp.providers.xero.types import Contact
 from syncapp.services.ledger import LinkIntent, LinkOutcome, links_prepare, links_settle
@@ -158,6 +158,11 @@ class ContactsApply(ConflictQueue):
         send = self.ctx.xero.create_contacts if creating else self.ctx.xero.update_contacts
         try:
             result = send(contacts=[op.xero_payload for op in batch], idempotency_key=key)
+        except GovernorWouldWait:
+            # The run gives its worker back and resumes when the rate limit allows. The rows
+            # stay SENDING: an earlier attempt of this request may have reached Xero, so the
+            # resumed run finds them by reference before sending again.
+            raise
         except AuthExpired:
             raise
         except ApiError as error:
@@ -318,7 +323,7 @@ class ContactsApply(ConflictQueue):
                 harvest.update_contact(
                     contact_id=op.client.contact_id, **op.harvest_contact_changes
                 )
-        except AuthExpired:
+        except (AuthExpired, GovernorWouldWait):
             raise
         except ApiError as error:
             return getattr(error, "api_message", "") or str(error)
