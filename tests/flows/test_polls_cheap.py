@@ -198,3 +198,22 @@ def test_the_sandbox_honours_if_modified_since(sandbox, sandbox_integration, pat
         after = http.get(XERO + path, headers={**headers, "If-Modified-Since": later})
     assert before.status_code == after.status_code == 200
     assert before.json()[key] and after.json()[key] == []
+
+
+def test_a_scheduled_run_refreshes_xero_settings_daily_a_run_by_hand_six_hourly(
+    sandbox_integration,
+):
+    from syncapp.flows.base import FlowContext, RunRecorder
+    from syncapp.flows.invoices.runner import _settings_max_age
+
+    def max_age(trigger):
+        run = SyncRun.objects.create(
+            integration=sandbox_integration, flow="invoices", trigger=trigger
+        )
+        ctx = FlowContext(run=run, harvest=None, xero=None, recorder=RunRecorder(run=run))
+        return _settings_max_age(ctx)
+
+    assert max_age(SyncRun.Trigger.SCHEDULE) == timedelta(hours=24)
+    assert max_age(SyncRun.Trigger.MANUAL) == timedelta(hours=6)
+    with override_settings(XERO_SETTINGS_POLL_MAX_AGE_HOURS=12):
+        assert max_age(SyncRun.Trigger.SCHEDULE) == timedelta(hours=12)
