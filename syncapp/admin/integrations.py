@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 
 from syncapp.admin.runs import outcome_html
 from syncapp.engine import counters_failed
+from syncapp.flows.payments.schedule import payments_cadence_text
 from syncapp.models import Connection, Integration, RateGovernorState, SyncLink, SyncRun
 from syncapp.services.budget import xero_day_figures
 from syncapp.services.runs import sync_run_request
@@ -45,7 +46,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     actions = ["sync_now"]
     inlines = [ConnectionInline]
-    readonly_fields = ("stored_secrets", "xero_day")
+    readonly_fields = ("stored_secrets", "xero_day", "payments_cadence")
     fieldsets = (
         (None, {"fields": ("name", "is_active", "stored_secrets")}),
         ("Xero's day allowance", {"fields": ("xero_day",)}),
@@ -67,7 +68,16 @@ class IntegrationAdmin(admin.ModelAdmin):
             },
         ),
         ("Clients and contacts", {"fields": ("contact_match_policy",)}),
-        ("Payments", {"fields": ("payment_match_policy", "harvest_payments_to_xero")}),
+        (
+            "Payments",
+            {
+                "fields": (
+                    "payments_cadence",
+                    "payment_match_policy",
+                    "harvest_payments_to_xero",
+                )
+            },
+        ),
         ("Expenses", {"fields": ("expense_mode",)}),
     )
 
@@ -188,6 +198,12 @@ class IntegrationAdmin(admin.ModelAdmin):
             else "Within the allowance."
         )
         return format_html("<table>{}</table><p><strong>{}</strong></p>", table, note)
+
+    @admin.display(description="How fast payments arrive")
+    def payments_cadence(self, obj):
+        if obj.pk is None:
+            return "—"
+        return payments_cadence_text(obj)
 
     @admin.display(description="Stored secrets")
     def stored_secrets(self, obj):

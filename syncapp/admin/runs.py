@@ -62,6 +62,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "dry_run",
         "outcome",
         "note",
+        "due_at",
         "requested_by",
         "progress",
         "what_it_did",

@@ -72,3 +72,18 @@ def test_list_shows_the_learned_allowance_and_that_bulk_work_waits(finance_clien
     assert "Xero&#x27;s daily allowance for Northwind is used up; resumes at " in text
     change = finance_client.get(reverse("admin:syncapp_integration_change", args=[northwind.pk]))
     assert "learned from Xero&#x27;s answers" in change.content.decode()
+
+
+def test_change_page_says_how_fast_payments_arrive_with_and_without_webhooks(
+    finance_client, northwind, settings
+):
+    settings.XERO_WEBHOOK_KEY = ""
+    url = reverse("admin:syncapp_integration_change", args=[northwind.pk])
+    text = finance_client.get(url).content.decode()
+    assert "How fast payments arrive" in text
+    assert "Payments reach Harvest within" in text and "with Xero webhooks it is seconds" in text
+
+    northwind.xero_webhook_key = "a-webhook-key"
+    northwind.save()
+    text = finance_client.get(url).content.decode()
+    assert "Payments reach Harvest within seconds through Xero webhooks" in text
