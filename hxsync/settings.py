@@ -168,6 +168,10 @@ if HXSYNC_RUN_HEARTBEAT_SECONDS * 3 > HXSYNC_RUN_TIMEOUT_SECONDS:
         "HXSYNC_RUN_HEARTBEAT_SECONDS must be at most a third of HXSYNC_RUN_TIMEOUT_SECONDS"
     )
 
+# A run waiting for a rate limit sleeps in its worker at most this long (Harvest's 15-second
+# window fits); a longer wait gives the worker back and the run resumes by itself when due.
+HXSYNC_RUN_MAX_SLEEP_SECONDS = env.float("HXSYNC_RUN_MAX_SLEEP_SECONDS", default=15.0)
+
 # Xero's day allowance per organisation (1,000 calls on the Starter tier, 5,000 on paid ones):
 # the share polls may keep for themselves; bulk work uses the rest and waits when it is spent.
 HXSYNC_XERO_POLL_SHARE = env.float("HXSYNC_XERO_POLL_SHARE", default=0.3)
