@@ -172,6 +172,11 @@ if HXSYNC_RUN_HEARTBEAT_SECONDS * 3 > HXSYNC_RUN_TIMEOUT_SECONDS:
 # window fits); a longer wait gives the worker back and the run resumes by itself when due.
 HXSYNC_RUN_MAX_SLEEP_SECONDS = env.float("HXSYNC_RUN_MAX_SLEEP_SECONDS", default=15.0)
 
+# How often payments are polled (minutes) without and with Xero webhooks; each poll is one Xero
+# call, so 8 minutes keeps a Starter organisation (1,000 calls a day) well inside its allowance.
+PAYMENTS_POLL_MINUTES = env.int("PAYMENTS_POLL_MINUTES", default=8)
+PAYMENTS_POLL_MINUTES_WITH_WEBHOOKS = env.int("PAYMENTS_POLL_MINUTES_WITH_WEBHOOKS", default=120)
+
 # Xero's day allowance per organisation (1,000 calls on the Starter tier, 5,000 on paid ones):
 # the share polls may keep for themselves; bulk work uses the rest and waits when it is spent.
 HXSYNC_XERO_POLL_SHARE = env.float("HXSYNC_XERO_POLL_SHARE", default=0.3)
