@@ -1,12 +1,18 @@
-"""Manual journals, bank transactions, attachments and history notes."""
+"""Manual journals, bank transactions and history notes (attachments: attachments.py)."""
 
 from __future__ import annotations
 
-import mimetypes
 from typing import Any
 
 from werkzeug.wrappers import Response
 
+from syncapp.sandbox.xero.attachments import (  # noqa: F401 - routed from app.py
+    OWNERS,
+    attachment_get,
+    attachment_put,
+    attachments_list,
+    owner_of,
+)
 from syncapp.sandbox.xero.batch import batch_write
 from syncapp.sandbox.xero.events import history_add
 from syncapp.sandbox.xero.formats import datestring, money_json, msdate, msdatetime
@@ -19,19 +25,6 @@ from syncapp.sandbox.xero.ledger import (
 )
 from syncapp.sandbox.xero.serialize import contact_ref, line_json
 from syncapp.sandbox.xero.state import XeroState
-
-ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024
-# Endpoint (as written in the URL) -> (collection attribute, id field).
-OWNERS = {
-    "Invoices": ("invoices", "InvoiceID"),
-    "CreditNotes": ("credit_notes", "CreditNoteID"),
-    "Contacts": ("contacts", "ContactID"),
-    "Payments": ("payments", "PaymentID"),
-    "Overpayments": ("overpayments", "OverpaymentID"),
-    "ManualJournals": ("manual_journals", "ManualJournalID"),
-    "BankTransactions": ("bank_transactions", "BankTransactionID"),
-    "Accounts": ("accounts", "AccountID"),
-}
 
 
 def journal_json(record: dict[str, Any]) -> dict[str, Any]:
@@ -151,70 +144,10 @@ def bank_transactions_write(rc: RequestContext, *, path_id: str | None = None) -
     )
 
 
-# -- attachments -------------------------------------------------------------------------------
-
-def _owner(rc: RequestContext, endpoint: str, object_id: str) -> dict[str, Any]:
-    collection_name, _ = OWNERS[endpoint]
-    owner = getattr(rc.state, collection_name).get(object_id.lower())
-    if owner is None:
-        raise not_found()
-    return owner
-
-
-def _attachment_json(endpoint: str, object_id: str, attachment: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "AttachmentID": attachment["AttachmentID"], "FileName": attachment["FileName"],
-        "Url": f"https://api.xero.com/api.xro/2.0/{endpoint}/{object_id}/Attachments/{attachment['FileName']}",
-        "MimeType": attachment["MimeType"], "ContentLength": len(attachment["Content"]),
-        "IncludeOnline": attachment["IncludeOnline"],
-    }
-
-
-def attachments_list(rc: RequestContext, endpoint: str, object_id: str) -> Response:
-    owner = _owner(rc, endpoint, object_id)
-    oid = owner[OWNERS[endpoint][1]]
-    files = rc.state.attachments.get((endpoint, oid), [])
-    return rc.envelope("Attachments", [_attachment_json(endpoint, oid, a) for a in files])
-
-
-def attachment_get(rc: RequestContext, endpoint: str, object_id: str, name: str) -> Response:
-    owner = _owner(rc, endpoint, object_id)
-    oid = owner[OWNERS[endpoint][1]]
-    for attachment in rc.state.attachments.get((endpoint, oid), []):
-        if name in (attachment["FileName"], attachment["AttachmentID"]):
-            return Response(attachment["Content"], mimetype=attachment["MimeType"])
-    raise not_found()
-
-
-def attachment_put(rc: RequestContext, endpoint: str, object_id: str, name: str) -> Response:
-    """Upload raw bytes; the same file name replaces the earlier file (as Xero does)."""
-    owner = _owner(rc, endpoint, object_id)
-    oid = owner[OWNERS[endpoint][1]]
-    content = rc.request.get_data(cache=True)
-    if len(content) > ATTACHMENT_MAX_BYTES:
-        raise XeroError(413, {"ErrorNumber": 10, "Type": "ValidationException",
-                              "Message": "The file is larger than the 25MB limit."})
-    if not content:
-        raise XeroError(400, {"ErrorNumber": 10, "Type": "ValidationException",
-                              "Message": "A validation exception occurred",
-                              "Elements": [{"ValidationErrors": [{"Message": "The attachment is empty."}]}]})
-    files = rc.state.attachments.setdefault((endpoint, oid), [])
-    files[:] = [a for a in files if a["FileName"] != name]
-    mime = rc.request.mimetype if rc.request.mimetype not in ("", "application/octet-stream") else None
-    attachment = {
-        "AttachmentID": rc.state.new_id("attachment"), "FileName": name,
-        "MimeType": mime or mimetypes.guess_type(name)[0] or "application/octet-stream",
-        "Content": content, "IncludeOnline": rc.flag("IncludeOnline") or rc.flag("includeOnline"),
-    }
-    files.append(attachment)
-    owner["HasAttachments"] = True
-    return rc.envelope("Attachments", [_attachment_json(endpoint, oid, attachment)])
-
-
 # -- history -----------------------------------------------------------------------------------
 
 def history_get(rc: RequestContext, endpoint: str, object_id: str) -> Response:
-    owner = _owner(rc, endpoint, object_id)
+    owner = owner_of(rc, endpoint, object_id)
     records = rc.state.history.get(owner[OWNERS[endpoint][1]], [])
     items = [
         {"Changes": r["Changes"], "DateUTCString": r["DateUTC"].strftime("%Y-%m-%dT%H:%M:%S"),
@@ -225,7 +158,7 @@ def history_get(rc: RequestContext, endpoint: str, object_id: str) -> Response:
 
 
 def history_put(rc: RequestContext, endpoint: str, object_id: str) -> Response:
-    owner = _owner(rc, endpoint, object_id)
+    owner = owner_of(rc, endpoint, object_id)
     oid = owner[OWNERS[endpoint][1]]
     out = []
     for raw in rc.items("HistoryRecords"):
