@@ -90,6 +90,15 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body, default=str), status=status, mimetype="application/json")
 
 
+def _bank_transaction_reconcile(state: XeroState, tx_id: str, *, reconciled: bool, now: datetime) -> Response:
+    """What finance does in Xero's web app (matching a statement line), which the API cannot undo."""
+    tx = state.bank_transactions.get(tx_id.lower())
+    if tx is None or tx["Status"] != "AUTHORISED":
+        return _json({"errors": ["No authorised bank transaction with that id."]}, 404)
+    tx.update(IsReconciled=reconciled, UpdatedDateUTC=now)
+    return _json({"BankTransactionID": tx["BankTransactionID"], "IsReconciled": reconciled})
+
+
 def control_dispatch(request: Request, state: XeroState, now: datetime, simulator: Any) -> Response:
     parts = [p for p in request.path[len("/_sandbox/xero"):].split("/") if p]
     try:
@@ -112,6 +121,9 @@ def control_dispatch(request: Request, state: XeroState, now: datetime, simulato
             return _json({"errors": exc.messages}, 400)
         return _json({"PaymentID": payment["PaymentID"], "Amount": str(payment["Amount"]),
                       "InvoiceID": payment["InvoiceID"]})
+    if (len(parts) == 3 and parts[0] == "bank-transactions" and parts[2] in ("reconcile", "unreconcile")
+            and request.method == "POST"):
+        return _bank_transaction_reconcile(state, parts[1], reconciled=parts[2] == "reconcile", now=now)
     if parts == ["webhooks"] and request.method == "POST":
         subscription = webhook_configure(state, url=body.get("url"), key=body.get("key"))
         if subscription.get("url"):

@@ -28,6 +28,7 @@ from syncapp.sandbox.xero.state import XeroState
 
 BANK_TYPES = ("RECEIVE", "SPEND", "RECEIVE-OVERPAYMENT", "SPEND-OVERPAYMENT")
 OVERPAYMENT_TYPES = ("RECEIVE-OVERPAYMENT", "SPEND-OVERPAYMENT")
+RECONCILED_MESSAGE = "This Bank Transaction cannot be edited as it has been reconciled with a Bank Statement."
 
 
 def _overpayment_create(state: XeroState, tx: dict[str, Any], *, ctx: BatchContext) -> str:
@@ -149,6 +150,9 @@ def bank_transaction_prepare(
         return PreparedRecord(raw, {}, None, ["Bank Transaction could not be found"])
     if existing is not None and existing["Status"] in ("VOIDED", "DELETED"):
         return PreparedRecord(raw, dict(existing), existing, ["Bank Transaction not of valid status for modification"])
+    if existing is not None and existing.get("IsReconciled"):
+        # Reconciled money is frozen until someone unreconciles it in Xero's web app.
+        return PreparedRecord(raw, dict(existing), existing, [RECONCILED_MESSAGE])
     record = dict(existing) if existing else {}
     tx_type = raw.get("Type") or record.get("Type")
     if tx_type not in BANK_TYPES:
