@@ -71,14 +71,16 @@ def test_invoice_count_is_honoured():
 
 
 def test_receipts_download_from_the_account_host(harvest, seeded_state, app):
-    expense_id = next(iter(seeded_state.harvest.receipts))
+    expense_id = next(
+        e for e, (_, kind, _) in seeded_state.harvest.receipts.items() if kind == "application/pdf"
+    )
     expense = harvest.get(f"{HARVEST}/expenses/{expense_id}").json()
     receipt = expense["receipt"]
     assert (
         receipt["url"]
         == f"http://sandbox/northwind-sandbox.harvestapp.com/expenses/{expense_id}/receipt"
     )
-    download = harvest.get(receipt["url"])
+    download = harvest.get(receipt["url"], follow_redirects=True)
     assert download.status_code == 200
     assert download.headers["content-type"] == receipt["content_type"] == "application/pdf"
     assert len(download.content) == receipt["file_size"]
@@ -105,7 +107,7 @@ def test_receipt_upload_as_multipart_then_delete(harvest, seeded_state):
     expense = created.json()
     assert expense["total_cost"] == 42.5
     assert expense["receipt"]["file_name"] == "taxi.png"
-    assert harvest.get(expense["receipt"]["url"]).content == b"\x89PNG fake"
+    assert harvest.get(expense["receipt"]["url"], follow_redirects=True).content == b"\x89PNG fake"
     patched = harvest.patch(
         f"{HARVEST}/expenses/{expense['id']}", json={"delete_receipt": True}
     ).json()

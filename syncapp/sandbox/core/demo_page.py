@@ -1,4 +1,5 @@
-"""The demo's human page at /_sandbox/: what both simulators hold, and a "Pay" button per invoice.
+"""The demo's human page at /_sandbox/: what both simulators hold, a "Pay" button per invoice, and
+an "Approve" button per Harvest expense (demo_expenses.py).
 
 Paying goes through the same control route tests use (/_sandbox/xero/invoices/<id>/pay), so
 Xero's payment rules and its webhook apply exactly as they do for any other payment.
@@ -14,6 +15,8 @@ from urllib.parse import urlencode
 
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
+
+from syncapp.sandbox.core.demo_expenses import expenses_section
 
 ROWS_SHOWN = 100
 
@@ -72,6 +75,7 @@ def _render(app: Any, request: Request) -> str:
         rows.sort(key=lambda inv: (inv["Status"] != "AUTHORISED", str(inv.get("InvoiceNumber"))))
         contacts = {cid: c.get("Name", "") for cid, c in (xero.contacts.items() if xero else [])}
         table = "".join(_row(inv, contacts, harvest_by_number, query) for inv in rows[:ROWS_SHOWN])
+        expenses = expenses_section(app)
     esc = html.escape
     message = request.args.get("message", "")
     error = request.args.get("error", "")
@@ -101,6 +105,7 @@ td,th{{border-bottom:1px solid #ddd;padding:.35em .6em;text-align:left}} .num{{t
 <button>Search</button></form>{more}
 <table><tr><th>Number</th><th>Contact</th><th>Xero status</th><th class="num">Total</th>
 <th class="num">Due in Xero</th><th>Harvest</th><th>Pay</th></tr>{table}</table>
+{expenses}
 </body></html>"""
 
 

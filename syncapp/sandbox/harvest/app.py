@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
 from syncapp.sandbox.core.http import BadJson, HttpError, Router, json_response, read_json
-from syncapp.sandbox.harvest import auth, expenses, invoice_events, org, projects, timesheets
+from syncapp.sandbox.harvest import (
+    auth,
+    expenses,
+    invoice_events,
+    org,
+    projects,
+    receipts,
+    timesheets,
+)
 from syncapp.sandbox.harvest.common import Ctx
 from syncapp.sandbox.harvest.crud import Resource, public
 from syncapp.sandbox.harvest.invoices import INVOICES
@@ -112,7 +121,7 @@ def _rules() -> list[tuple[Any, str, Any]]:
         (
             "GET",
             "/<subdomain>.harvestapp.com/expenses/<int:record_id>/receipt",
-            expenses.receipt_download,
+            receipts.receipt_download,
         ),
     ]
     for path, resource in (
@@ -158,6 +167,8 @@ class HarvestSimulator:
                 return self._identity(request)
             if request.path.startswith("/_sandbox/harvest/"):
                 return self._control(request)
+            if receipts.is_signed_file_path(request.path):
+                return receipts.signed_file_respond(request, self.state.harvest, self.clock.time())
             return self._api(request)
         except HttpError as exc:
             return exc.response()
@@ -214,6 +225,14 @@ class HarvestSimulator:
             and parts[2] == "pay"
         ):
             return self._pay(request, int(parts[1]))
+        if (
+            request.method == "POST"
+            and len(parts) == 3
+            and parts[0] == "expenses"
+            and parts[1].isdigit()
+            and parts[2] in ("approve", "unapprove")
+        ):
+            return self._approve(request, int(parts[1]), approved=parts[2] == "approve")
         return json_response({"status": 404, "error": "Not Found"}, status=404)
 
     def _pay(self, request: Request, invoice_id: int) -> Response:
@@ -237,6 +256,32 @@ class HarvestSimulator:
         return json_response(
             {"payment": public(payment), "invoice_state": invoice["state"]}, status=201
         )
+
+    def _approve(self, request: Request, expense_id: int, *, approved: bool) -> Response:
+        """A manager approving (or reopening) an expense in Harvest's web app."""
+        hs = self.state.harvest
+        expense = hs.expenses.get(expense_id)
+        if expense is None:
+            return json_response({"status": 404, "error": "Not Found"}, status=404)
+        ctx = Ctx(
+            sandbox=self.state, clock=self.clock, request=request, user_id=hs.identity_user_id
+        )
+        if not approved and expense.get("is_billed"):
+            answer = json_response({"message": "Invoiced items cannot be unapproved"}, status=422)
+        else:
+            receipts.expense_set_approved(expense, approved=approved, now=ctx.now)
+            answer = json_response({"expense": _expenses(ctx).render(hs, expense)})
+        if request.mimetype == "application/x-www-form-urlencoded":
+            # The demo page's buttons: back to the page with what happened.
+            word = "Approved" if approved else "Reopened"
+            data = answer.get_json()
+            note = (
+                ("error", data["message"])
+                if "message" in data
+                else ("message", f"{word} expense {expense_id} in Harvest.")
+            )
+            return Response(status=303, headers={"Location": "/_sandbox/?" + urlencode([note])})
+        return answer
 
     def summary(self) -> dict[str, Any]:
         hs = self.state.harvest

@@ -5,12 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from werkzeug.wrappers import Response
-
 from syncapp.sandbox.harvest.common import (
     Ctx,
     cents,
-    get_or_404,
     stamp_new,
     text,
     to_bool,
@@ -170,16 +167,3 @@ def expense_resource(base: str) -> Resource:
         on_delete=lambda ctx, r: ctx.hs.receipts.pop(r["id"], None),
     )
 
-
-def receipt_download(ctx: Ctx, *, record_id: int, **_: Any) -> Response:
-    get_or_404(ctx.hs.expenses, record_id)
-    receipt = ctx.hs.receipts.get(int(record_id))
-    if receipt is None:
-        get_or_404({}, record_id)
-    name, content_type, data = receipt
-    return Response(
-        data,
-        status=200,
-        mimetype=content_type,
-        headers={"Content-Disposition": f'inline; filename="{name}"'},
-    )

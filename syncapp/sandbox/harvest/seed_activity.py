@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import struct
+import zlib
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
@@ -99,6 +101,23 @@ def _receipt_bytes(expense_id: int) -> bytes:
     return body + b"\n%%EOF\n"
 
 
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _receipt_png(expense_id: int) -> bytes:
+    # A valid 8x8 grey PNG whose shade and text chunk come from the expense id.
+    shade = 64 + expense_id % 128
+    rows = b"".join(b"\x00" + bytes([shade]) * 8 for _ in range(8))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 0, 0, 0, 0))
+        + _png_chunk(b"tEXt", f"Comment\x00Receipt for expense {expense_id}".encode())
+        + _png_chunk(b"IDAT", zlib.compress(rows))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
 def seed_expenses(s: _Seeder) -> None:
     hs, rng = s.hs, s.rng
     categories = list(hs.expense_categories.values())
@@ -111,13 +130,15 @@ def seed_expenses(s: _Seeder) -> None:
         project = hs.projects[ua["_project_id"]]
         category = rng.choice(categories)
         day = rng.choice(days)
+        expense_id = s.id("expenses")
         if category["unit_price"] is not None:
-            units = Decimal(rng.randrange(10, 240))
+            # Quarter units (12.25 miles) so totals are rounded to the cent as Harvest does; the
+            # fraction comes from the id, not the generator, so the rest of the seed is unchanged.
+            units = Decimal(rng.randrange(10, 240)) + Decimal(expense_id % 4) / 4
             total = money(units * category["unit_price"])
         else:
             units = None
             total = money(Decimal(rng.randrange(1500, 90000)) / 100)
-        expense_id = s.id("expenses")
         stamp = _at(day, 18, rng.randrange(60))
         hs.expenses[expense_id] = {
             "id": expense_id,
@@ -141,7 +162,21 @@ def seed_expenses(s: _Seeder) -> None:
         }
         if rng.random() < 0.65:
             hs.receipts[expense_id] = (
-                f"receipt-{expense_id}.pdf",
-                "application/pdf",
-                _receipt_bytes(expense_id),
+                (f"receipt-{expense_id}.png", "image/png", _receipt_png(expense_id))
+                if expense_id % 3 == 0
+                else (f"receipt-{expense_id}.pdf", "application/pdf", _receipt_bytes(expense_id))
             )
+        _approve(hs.expenses[expense_id], day=day, today=s.today)
+
+
+def _approve(expense: Record, *, day: date, today: date) -> None:
+    # A manager approves most expenses a few days after they are spent; the last week's and every
+    # fifth older one still wait. Both states exist in every seed.
+    approved_on = day + timedelta(days=3)
+    if approved_on <= today and expense["id"] % 5 != 0:
+        expense.update(
+            is_closed=True,
+            is_locked=True,
+            locked_reason=APPROVED_LOCK,
+        )
+        expense["updated_at"] = _at(approved_on, 10, 0)
