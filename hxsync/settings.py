@@ -176,6 +176,15 @@ HXSYNC_RUN_MAX_SLEEP_SECONDS = env.float("HXSYNC_RUN_MAX_SLEEP_SECONDS", default
 # call, so 8 minutes keeps a Starter organisation (1,000 calls a day) well inside its allowance.
 PAYMENTS_POLL_MINUTES = env.int("PAYMENTS_POLL_MINUTES", default=8)
 PAYMENTS_POLL_MINUTES_WITH_WEBHOOKS = env.int("PAYMENTS_POLL_MINUTES_WITH_WEBHOOKS", default=120)
+# A full /Payments read catches what the invoice-based poll cannot see (a payment deleted alone).
+PAYMENTS_SWEEP_MINUTES = env.int("PAYMENTS_SWEEP_MINUTES", default=720)
+# An idle contacts poll reads Xero's contacts this often (Harvest's changes are read every poll).
+CONTACTS_XERO_POLL_MINUTES = env.int("CONTACTS_XERO_POLL_MINUTES", default=60)
+CONTACTS_XERO_POLL_MINUTES_WITH_WEBHOOKS = env.int(
+    "CONTACTS_XERO_POLL_MINUTES_WITH_WEBHOOKS", default=360
+)
+# Scheduled runs refresh Xero's chart, tax rates and currencies at most this often.
+XERO_SETTINGS_POLL_MAX_AGE_HOURS = env.int("XERO_SETTINGS_POLL_MAX_AGE_HOURS", default=24)
 
 # Xero's day allowance per organisation (1,000 calls on the Starter tier, 5,000 on paid ones):
 # the share polls may keep for themselves; bulk work uses the rest and waits when it is spent.
