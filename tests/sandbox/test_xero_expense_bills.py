@@ -59,3 +59,22 @@ def test_a_paid_bill_refuses_changes(xero, xraw, customer, bill):
         refused = xero.post(url, json={"Invoices": [body]})
         assert _refusal(refused) == "Invoice not of valid status for modification"
     assert xero.get(url).json()["Invoices"][0]["Status"] == "PAID"
+
+
+def test_the_seed_has_a_claimant_supplier_and_a_company_card(xero, xstate):
+    claimant = xstate.xero.seed_info["expense_claimant"]
+    user = xstate.harvest.users[claimant["harvest_user_id"]]
+    contact = xero.get(f"{API}/Contacts/{claimant['contact_id']}").json()["Contacts"][0]
+    assert contact["Name"] == f"{user['first_name']} {user['last_name']}"
+    assert contact["EmailAddress"] == user["email"]
+    assert contact["IsSupplier"] is True
+    assert any(e["_user_id"] == user["id"] for e in xstate.harvest.expenses.values())
+    bills = xero.get(f"{API}/Invoices", params={"ContactIDs": claimant["contact_id"]}).json()["Invoices"]
+    assert [(b["Type"], b["Status"]) for b in bills] == [("ACCPAY", "PAID")]
+    banks = xero.get(f"{API}/Accounts", params={"where": 'Type=="BANK"'}).json()["Accounts"]
+    card = next(a for a in banks if a["BankAccountType"] == "CREDITCARD")
+    spend = {"Type": "SPEND", "BankAccount": {"Code": card["Code"]}, "Date": "2026-01-12",
+             "LineItems": [{"Description": "Software", "Quantity": 1, "UnitAmount": 49, "AccountCode": "453",
+                            "TaxType": "INPUT"}]}
+    answer = xero.put(f"{API}/BankTransactions", json={"BankTransactions": [spend]})
+    assert answer.json()["BankTransactions"][0]["BankAccount"]["Code"] == card["Code"]

@@ -53,6 +53,9 @@ ACCOUNTS = [
     ("800", "Accounts Payable", "CURRLIAB", "NONE", {"SystemAccount": "CREDITORS"}),
     ("820", "Sales Tax Payable", "CURRLIAB", "NONE", {"SystemAccount": "GST"}),
     ("960", "Retained Earnings", "EQUITY", "NONE", {"SystemAccount": "RETAINEDEARNINGS"}),
+    # Last, so the accounts above keep their ids: the card company-card expenses are spent from.
+    ("095", "Company Credit Card", "BANK", "NONE", {"BankAccountType": "CREDITCARD", "CurrencyCode": "USD",
+                                                    "BankAccountNumber": "4111111111111111"}),
 ]
 
 # tax type, name, components (name, rate, compound), revenue?, expenses?, liabilities?, report type
@@ -136,6 +139,7 @@ def seed_xero(
         twin = _contact(xero, ctx, {"Name": twin_name, "ContactStatus": "ARCHIVED"})
         info["archived_twin"] = {"name": twin_name, "contact_id": twin["ContactID"]}
     _invoices(xero, rng=rng, today=today, lock=lock, info=info, suppliers=suppliers)
+    _expense_claimant(xero, harvest=harvest, info=info, on=min(lock + timedelta(days=30), today))
     xero.seed_info = info
     # Seeding is not a change finance made: no webhook events for it.
     xero.webhook_outbox.clear()
@@ -188,7 +192,7 @@ def _settings(xero: XeroState, *, created: datetime) -> None:
         }
         account.update(extra)
         if account_type == "BANK":
-            account["BankAccountType"] = "BANK"
+            account.setdefault("BankAccountType", "BANK")
         xero.accounts[account_id] = account
         xero.account_by_code[code] = account_id
     for code, name, description, price, account, tax_type in ITEMS:
@@ -227,6 +231,27 @@ def _contact(xero: XeroState, ctx: BatchContext, raw: dict[str, Any]) -> dict[st
     if prepared.errors:
         raise ValueError(f"seed contact {raw['Name']}: {prepared.errors}")
     return contact_commit(xero, prepared, ctx=ctx)
+
+
+def _expense_claimant(xero: XeroState, *, harvest: Any, info: dict[str, Any], on: date) -> None:
+    """One Harvest person who spends money already exists in Xero as a supplier (finance repaid a
+    bill of theirs by hand once): the expenses flow must match that contact, not create a second."""
+    spenders = sorted({e["_user_id"] for e in getattr(harvest, "expenses", {}).values()})
+    if not spenders:
+        return
+    user = harvest.users[spenders[0]]
+    ctx = BatchContext(now=datetime.combine(on, time(10), tzinfo=UTC))
+    contact = _contact(xero, ctx, {"Name": f"{user['first_name']} {user['last_name']}",
+                                   "EmailAddress": user["email"]})
+    bill = _document(xero, {
+        "Type": "ACCPAY", "Contact": {"ContactID": contact["ContactID"]}, "Date": on.isoformat(),
+        "DueDate": on.isoformat(), "Status": "AUTHORISED", "InvoiceNumber": "Expenses (by hand)",
+        "LineItems": [{"Description": "Client dinner", "Quantity": _D(1), "UnitAmount": _D("86.40"),
+                       "AccountCode": "493", "TaxType": "INPUT"}],
+    }, ctx)
+    xero_invoice_pay(xero, invoice_ref=bill["InvoiceID"], now=ctx.now, amount=bill["AmountDue"], paid_on=on,
+                     account_code="090")
+    info["expense_claimant"] = {"harvest_user_id": user["id"], "contact_id": contact["ContactID"]}
 
 
 def _archived_twin_name(harvest: Any, near: list[dict[str, Any]]) -> str | None:
