@@ -191,6 +191,7 @@ class ProviderClient(PaginationMixin):
         authenticate: bool = True,
         governed: bool = True,
         retry: RetryPolicy | None = None,
+        redirects_ok: bool = False,
     ) -> httpx.Response:
         """Send with governor, logging, typed errors and retries; return the 2xx response.
 
@@ -223,6 +224,7 @@ class ProviderClient(PaginationMixin):
                     authenticate=authenticate,
                     governed=governed,
                     attempt=attempt,
+                    redirects_ok=redirects_ok,
                 )
             except ApiError as error:
                 if not error.retryable or attempt >= policy.max_attempts:
@@ -261,6 +263,7 @@ class ProviderClient(PaginationMixin):
         authenticate: bool,
         governed: bool,
         attempt: int,
+        redirects_ok: bool = False,
     ) -> httpx.Response:
         send_headers = {**(self._auth_headers() if authenticate else {}), **headers}
         request = self._http.build_request(
@@ -292,7 +295,7 @@ class ProviderClient(PaginationMixin):
             response.read()
             self.bytes_read += _wire_bytes(response)
             self._log(request, response, started, attempt)
-            if response.is_success:
+            if response.is_success or (redirects_ok and response.is_redirect):
                 return response
             raise ApiError.from_response(response, provider=self.provider)
         finally:

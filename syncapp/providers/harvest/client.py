@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from syncapp.providers.base import ProviderClient
 from syncapp.providers.errors import UnexpectedResponse
@@ -281,7 +281,17 @@ class HarvestClient(HarvestWritesMixin, ProviderClient):
             raise UnexpectedResponse(
                 "receipt URL is not on a Harvest host", path=target.path, provider=self.provider
             )
-        response = self._request("GET", url, headers={"Accept": "*/*"})
+        response = self._request("GET", url, headers={"Accept": "*/*"}, redirects_ok=True)
+        if response.is_redirect:
+            # Harvest answers with a short-lived signed file URL: fetched at once, without our
+            # credentials (they stay on Harvest's hosts) and outside Harvest's rate limit.
+            response = self._request(
+                "GET",
+                urljoin(url, response.headers["Location"]),
+                headers={"Accept": "*/*"},
+                authenticate=False,
+                governed=False,
+            )
         return HarvestReceiptFile(
             content=response.content,
             content_type=response.headers.get("Content-Type", expense.receipt.content_type),
