@@ -173,8 +173,9 @@ if HXSYNC_RUN_HEARTBEAT_SECONDS * 3 > HXSYNC_RUN_TIMEOUT_SECONDS:
 HXSYNC_RUN_MAX_SLEEP_SECONDS = env.float("HXSYNC_RUN_MAX_SLEEP_SECONDS", default=15.0)
 
 # How often payments are polled (minutes) without and with Xero webhooks; each poll is one Xero
-# call, so 8 minutes keeps a Starter organisation (1,000 calls a day) well inside its allowance.
-PAYMENTS_POLL_MINUTES = env.int("PAYMENTS_POLL_MINUTES", default=8)
+# call. Unset without webhooks: as often as the organisation's day allows (every 8 minutes on
+# Xero's Starter tier, 2 on a paid one).
+PAYMENTS_POLL_MINUTES = env.int("PAYMENTS_POLL_MINUTES", default=None)
 PAYMENTS_POLL_MINUTES_WITH_WEBHOOKS = env.int("PAYMENTS_POLL_MINUTES_WITH_WEBHOOKS", default=120)
 # A full /Payments read catches what the invoice-based poll cannot see (a payment deleted alone).
 PAYMENTS_SWEEP_MINUTES = env.int("PAYMENTS_SWEEP_MINUTES", default=720)

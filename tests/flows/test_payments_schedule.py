@@ -46,6 +46,16 @@ def test_poll_cadence_depends_on_webhooks(sandbox_integration):
         assert "within 5 minutes" in payments_cadence_text(sandbox_integration)
 
 
+def test_without_webhooks_payments_are_polled_as_often_as_the_day_allows(sandbox_integration):
+    xero = sandbox_integration.connections.get(provider="xero")
+    assert xero.xero_tier == xero.XeroTier.STARTER
+    assert poll_minutes(integration=sandbox_integration) == 8  # 180 of 1,000 calls a day
+    xero.xero_tier = xero.XeroTier.PAID
+    xero.save()
+    assert poll_minutes(integration=sandbox_integration) == 2
+    assert "within 2 minutes" in payments_cadence_text(sandbox_integration)
+
+
 def test_poll_request_queues_one_run_per_due_integration(sandbox_integration, monkeypatch):
     monkeypatch.setattr("syncapp.services.runs.sync_run_enqueue", lambda *, run_id: "task")
     assert payments_poll_due(integration=sandbox_integration)

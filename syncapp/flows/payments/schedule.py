@@ -2,23 +2,27 @@
 
 The schedule fires every minute. An idle poll costs one Xero call (sales invoices modified since
 the cursor, payments inline; see runner._payments_poll), and /Payments is swept every
-PAYMENTS_SWEEP_MINUTES as well. Without webhooks the poll runs every PAYMENTS_POLL_MINUTES
-(default 8: 180 calls a day, well inside a Starter organisation's 1,000 with the other flows'
-polls, and a payment reaches Harvest within about 8 minutes). With webhooks (a key is set for the
+PAYMENTS_SWEEP_MINUTES as well. Without webhooks the poll runs as often as the organisation's day
+allows (`budget_poll_minutes`: every 8 minutes on Starter, 180 of its 1,000 calls; every 2 on a
+paid tier), or every PAYMENTS_POLL_MINUTES when that is set. With webhooks (a key is set for the
 integration or the install) a payment arrives within seconds and the poll is only a catch-up
 after downtime, every PAYMENTS_POLL_MINUTES_WITH_WEBHOOKS (default 120).
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from syncapp.models import Integration, SyncRun
+from syncapp.models import Connection, Integration, SyncRun
 
 DEFAULT_POLL_MINUTES = 8
+# Of the Xero calls kept for polls, the payments poll's part (the rest: contacts, invoices).
+PAYMENTS_SHARE_OF_POLLS = 0.6
+MINUTES_A_DAY = 24 * 60
 DEFAULT_POLL_MINUTES_WITH_WEBHOOKS = 120
 DEFAULT_SWEEP_MINUTES = 720
 
@@ -35,7 +39,25 @@ def poll_minutes(*, integration: Integration) -> int:
                 settings, "PAYMENTS_POLL_MINUTES_WITH_WEBHOOKS", DEFAULT_POLL_MINUTES_WITH_WEBHOOKS
             )
         )
-    return int(getattr(settings, "PAYMENTS_POLL_MINUTES", DEFAULT_POLL_MINUTES))
+    configured = getattr(settings, "PAYMENTS_POLL_MINUTES", None)
+    if configured:
+        return int(configured)
+    return budget_poll_minutes(integration=integration)
+
+
+def budget_poll_minutes(*, integration: Integration) -> int:
+    """As often as the organisation's day allows: payments polls (one Xero call each) may use
+    PAYMENTS_SHARE_OF_POLLS of the calls kept for polls. A Starter organisation (1,000 calls a
+    day, 300 for polls) is polled every 8 minutes, a paid one (5,000) every 2."""
+    from syncapp.services.budget import connection_day_figures, xero_day_budget
+
+    connection = integration.connections.filter(provider=Connection.Provider.XERO).first()
+    if connection is None:
+        return DEFAULT_POLL_MINUTES
+    budget = xero_day_budget(tier=connection.xero_tier)
+    allowance = connection_day_figures(connection=connection).allowance or budget.prior
+    polls_a_day = allowance * budget.poll_share * PAYMENTS_SHARE_OF_POLLS
+    return max(1, math.ceil(MINUTES_A_DAY / max(polls_a_day, 1)))
 
 
 def payments_sweep_due(*, last: datetime | None, now: datetime | None = None) -> bool:
