@@ -1,3 +1,4 @@
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, JSONField, OuterRef, Q, Subquery, Value
@@ -17,8 +18,22 @@ from syncapp.services.secrets import integration_secrets_unreadable
 ATTENTION = (SyncLink.State.FAILED, SyncLink.State.HELD, SyncLink.State.CONFLICT)
 
 
+class ConnectionInlineForm(forms.ModelForm):
+    class Meta:
+        model = Connection
+        fields = ("xero_tier",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.provider != Connection.Provider.XERO:
+            # Harvest has no tier: the field would only invite a meaningless choice.
+            self.fields["xero_tier"].disabled = True
+            self.fields["xero_tier"].widget = forms.HiddenInput()
+
+
 class ConnectionInline(admin.TabularInline):
     model = Connection
+    form = ConnectionInlineForm
     fields = ("provider", "account_name", "status", "token_expires_at", "last_error", "xero_tier")
     # The Xero tier is finance's to set (what Xero bills them for); the rest comes from connecting.
     readonly_fields = ("provider", "account_name", "status", "token_expires_at", "last_error")

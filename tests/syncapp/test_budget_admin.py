@@ -1,6 +1,7 @@
 """The integration page shows Xero's day to finance: calls today, the allowance, the projection,
 and what waits for the allowance."""
 
+import re
 import time
 
 import pytest
@@ -87,3 +88,17 @@ def test_change_page_says_how_fast_payments_arrive_with_and_without_webhooks(
     northwind.save()
     text = finance_client.get(url).content.decode()
     assert "Payments reach Harvest within seconds through Xero webhooks" in text
+
+
+def test_only_the_xero_connection_offers_a_tier(northwind, admin_client):
+    factories.ConnectionFactory(integration=northwind, provider="harvest", account_id="77")
+    url = reverse("admin:syncapp_integration_change", args=[northwind.pk])
+    text = admin_client.get(url).content.decode()
+    # The empty form for "add another" renders too; the two real rows are connections-0 and -1.
+    rows = {
+        name: kind
+        for kind, name in re.findall(
+            r'<(select|input type="hidden")[^>]*name="(connections-[01]-xero_tier)"', text
+        )
+    }
+    assert sorted(rows.values()) == ['input type="hidden"', "select"]
