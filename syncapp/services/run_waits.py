@@ -14,7 +14,6 @@ once over all its passes.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -35,7 +34,6 @@ WORKER_MAX_SLEEP_SECONDS = 15.0
 WAIT_DEFAULT_SECONDS = 60.0
 # Resume a little after the governor's own answer, so the first request finds its slot free.
 WAIT_GUARD_SECONDS = 1.0
-_WOULD_WAIT = re.compile(r"rate governor (\S*) would wait ([\d.]+)s(?: \(([^)]*)\))?")
 ACTION_COUNTERS = (
     "created",
     "updated",
@@ -118,20 +116,16 @@ def wait_from_error(exc: GovernorWouldWait) -> RunWait:
 
 def wait_from_counters(counters: dict) -> RunWait | None:
     """A flow that caught GovernorWouldWait itself (the invoices runner settles its batch and
-    stops) says so in its counters: `stopped`, and `wait_seconds` when it kept the number."""
+    stops) says so in its counters: `stopped`, with `wait_seconds`, `wait_key`, `wait_reason`."""
     for name in counters.get("flows_run", []):
         flow = counters.get(name) or {}
-        stopped = flow.get("stopped")
-        if not stopped:
+        if not flow.get("stopped"):
             continue
-        found = _WOULD_WAIT.search(str(stopped))
         seconds = flow.get("wait_seconds")
-        if seconds is None:
-            seconds = float(found.group(2)) if found else WAIT_DEFAULT_SECONDS
         return RunWait(
-            seconds=float(seconds),
-            key=flow.get("wait_key") or (found.group(1) if found else ""),
-            reason=flow.get("wait_reason") or (found.group(3) or "" if found else ""),
+            seconds=float(WAIT_DEFAULT_SECONDS if seconds is None else seconds),
+            key=flow.get("wait_key") or "",
+            reason=flow.get("wait_reason") or "",
         )
     return None
 

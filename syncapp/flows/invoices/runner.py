@@ -127,6 +127,7 @@ class InvoiceRun:
         self.seen: set[str] = set()
         self.newest: datetime | None = None
         self.stopped = ""
+        self.wait: GovernorWouldWait | None = None  # what stopped it, for the re-queue
 
     def chunk_process(self, invoices: list[HarvestInvoice]) -> None:
         links = invoice_links_load(
@@ -183,6 +184,7 @@ class InvoiceRun:
         try:
             self._read(invoices)
         except GovernorWouldWait as exc:
+            self.wait = exc
             self.stopped = (
                 f"Stopped early: {exc}. What was not sent waits for the next run "
                 "(the cursor did not move)."
@@ -319,11 +321,17 @@ def _invoices_poll(flow: FlowContext) -> None:
         try:
             run.applier.finish()
         except GovernorWouldWait as exc:
+            run.wait = exc
             run.stopped = f"Stopped before repairing unanswered writes: {exc}."
     flow.recorder.flush()
     extra = flow.recorder.summary.extra
     if run.stopped:
         extra["stopped"] = run.stopped
+    if run.wait is not None:
+        # How long and for whom, for the engine's re-queue (services/run_waits.py).
+        extra["wait_seconds"] = run.wait.seconds
+        extra["wait_key"] = run.wait.key
+        extra["wait_reason"] = run.wait.reason
     extra["mismatched_totals"] = run.applier.mismatched
     extra["full_read"] = full
     # Again after the run: what it held (a missing tax rate or currency) is listed with its fix.
