@@ -15,10 +15,11 @@ from typing import Any
 
 # NUL, the other C0 controls except tab/newline/CR, DEL, the C1 controls, and lone surrogates.
 _UNSAFE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-# The same characters as they can appear in a JSON document (escaped, or raw for C1 and DEL):
-# a body without any of them needs no walk.
+# The same characters as they can appear in a JSON document (escaped, the short escapes \b and
+# \f included, or raw for C1 and DEL): a body without any of them needs no walk. An escaped
+# backslash before b or f also matches; that only costs a walk.
 _UNSAFE_JSON = re.compile(
-    r"\\u00[01][0-9a-fA-F]|\\u007[fF]|\\u00[89][0-9a-fA-F]|\\u[dD][89a-fA-F]"
+    r"\\[bf]|\\u00[01][0-9a-fA-F]|\\u007[fF]|\\u00[89][0-9a-fA-F]|\\u[dD][89a-fA-F]"
     "|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 )
 

@@ -285,6 +285,15 @@ def test_json_round_trip_and_float_refusal():
         json_dumps({"amount": 0.1})
 
 
+@pytest.mark.parametrize("char", ["\x00", "\x08", "\x0c", "\x1b", "\x7f", "\x85", "\ud800"])
+def test_control_characters_are_cleaned_however_the_json_escapes_them(char):
+    # json.dumps writes \x08 and \x0c as the short escapes \b and \f, the rest as \uXXXX.
+    body = json.dumps({"Name": f"a{char}b", "Email": "\\f"})
+    decoded = json_loads(body)
+    assert decoded["Name"] in ("ab", "a b", "a\ufffdb")
+    assert decoded["Email"] == "\\f"
+
+
 def test_decimal_helpers():
     assert to_decimal(0.1) == Decimal("0.1")
     assert to_decimal("12.50") == Decimal("12.50")
