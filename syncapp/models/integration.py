@@ -43,8 +43,24 @@ class Integration(models.Model):
         BY_NUMBER = "by_number", "Also Harvest invoices with the same number (not sent by hxsync)"
 
     class ExpenseMode(models.TextChoices):
-        BILL = "bill", "Bills (accounts payable)"
-        SPEND_MONEY = "spend_money", "Spend money"
+        BILL = "bill", "Reimbursable: a bill to the person who spent it"
+        SPEND_MONEY = "spend_money", "Company card: spend money from the card's bank account"
+        CLIENT_INVOICE = "client_invoice", "Billable to the client: left for the client's invoice"
+        OFF = "off", "Not sent to Xero"
+
+    class ExpenseApproval(models.TextChoices):
+        APPROVED = "approved", "Only expenses approved in Harvest"
+        ALL = "all", "Every expense, approved or not"
+
+    class ExpenseGrouping(models.TextChoices):
+        EXPENSE = "expense", "One bill per expense"
+        WEEK = "week", "One bill per person per week"
+        MONTH = "month", "One bill per person per month"
+
+    class ExpenseBillStatus(models.TextChoices):
+        DRAFT = "DRAFT", "Draft"
+        SUBMITTED = "SUBMITTED", "Awaiting approval (finance approves in Xero)"
+        AUTHORISED = "AUTHORISED", "Approved (authorised)"
 
     name = models.CharField(max_length=120, unique=True)
     is_active = models.BooleanField(default=True, help_text="Paused integrations are not synced.")
@@ -83,7 +99,39 @@ class Integration(models.Model):
     )
     default_tax_type = models.CharField(max_length=40, blank=True)
     expense_mode = models.CharField(
-        max_length=16, choices=ExpenseMode.choices, default=ExpenseMode.BILL
+        max_length=16,
+        choices=ExpenseMode.choices,
+        default=ExpenseMode.BILL,
+        help_text="How a Harvest expense reaches Xero, unless its category says otherwise "
+        "(Mappings › Expense categories).",
+    )
+    expense_approval = models.CharField(
+        max_length=16, choices=ExpenseApproval.choices, default=ExpenseApproval.APPROVED
+    )
+    expense_grouping = models.CharField(
+        max_length=16,
+        choices=ExpenseGrouping.choices,
+        default=ExpenseGrouping.MONTH,
+        help_text="Reimbursable expenses only. A bill holds at most 10 receipts (Xero's limit "
+        "per record); a person's busy month becomes several bills.",
+    )
+    expense_bill_status = models.CharField(
+        max_length=16, choices=ExpenseBillStatus.choices, default=ExpenseBillStatus.SUBMITTED
+    )
+    expense_card_account_code = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="The Xero bank account (its code) that company-card expenses are paid from.",
+    )
+    expenses_from = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Expenses spent before this date are never sent (empty: all of them).",
+    )
+    expense_uninvoiced_days = models.PositiveIntegerField(
+        default=30,
+        help_text="A billable expense still not on a Harvest invoice this many days after it "
+        "was spent is flagged for finance.",
     )
     payment_match_policy = models.CharField(
         max_length=16,

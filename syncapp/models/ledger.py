@@ -8,6 +8,8 @@ class SyncKind(models.TextChoices):
     CREDIT_NOTE = "credit_note", "Credit note"
     PAYMENT = "payment", "Payment"
     EXPENSE = "expense", "Expense"
+    EXPENSE_DOC = "expense_doc", "Expense bill / spend money"
+    PERSON = "person", "Person (supplier contact)"
     JOURNAL = "journal", "Cost journal"
 
 

@@ -91,6 +91,8 @@ class HarvestExpense:
     spent_date: date | None
     updated_at: datetime | None
     raw: dict = field(repr=False, compare=False)
+    # "Whether the expense has been approved or not" (Harvest v2, Expense.is_closed).
+    is_closed: bool = False
 
     @classmethod
     def from_api(cls, data: dict) -> HarvestExpense:
@@ -119,6 +121,7 @@ class HarvestExpense:
             spent_date=_date(data, "spent_date"),
             updated_at=_dt(data, "updated_at"),
             raw=data,
+            is_closed=_b(data, "is_closed"),
         )
 
 
