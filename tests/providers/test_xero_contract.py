@@ -264,6 +264,9 @@ def test_every_xero_request_matches_the_contract(checked, sim_clock):
         idempotency_key="hx:mj:1",
     )
     list(client.list_bank_transactions(modified_since=SINCE))
+    list(client.list_bank_transactions(ids=[UUID], where='Type=="SPEND"'))
+    list(client.list_bank_transactions(references=["HX-E-15296001", 'say "hi"']))
+    client.get_bank_transaction(bank_transaction_id=UUID)
     client.create_bank_transactions(
         transactions=[
             {
@@ -284,7 +287,20 @@ def test_every_xero_request_matches_the_contract(checked, sim_clock):
         ],
         idempotency_key="hx:bt:1",
     )
+    spend = {
+        "BankTransactionID": UUID,
+        "Type": "SPEND",
+        "BankAccount": {"Code": "095"},
+        "Reference": "HX-E-15296001",
+        "LineAmountTypes": "Inclusive",
+        "Status": "DELETED",
+        "LineItems": [
+            {"Description": "Taxi", "LineAmount": Decimal("23.50"), "AccountCode": "493"}
+        ],
+    }
+    client.update_bank_transactions(transactions=[spend], idempotency_key="hx:bt:2")
     for entity in ("Invoices", "BankTransactions"):
+        client.list_attachments(entity=entity, entity_id=UUID)
         client.upload_attachment(
             entity=entity,
             entity_id=UUID,
@@ -310,7 +326,7 @@ def test_every_xero_request_matches_the_contract(checked, sim_clock):
     broken = [f"{m} {p}: {errs}" for m, p, errs in api_calls if errs]
     assert not broken, "\n".join(broken)
     writes = [c for c in api_calls if c[0] in ("PUT", "POST")]
-    assert len(writes) == 18
+    assert len(writes) == 19
     assert len(api_calls) >= 40, len(api_calls)
 
 

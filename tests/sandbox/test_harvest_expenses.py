@@ -133,3 +133,29 @@ def test_the_seed_exercises_every_expense_case(harvest):
         price = Decimal(str(e["expense_category"]["unit_price"]))
         expected = (Decimal(str(e["units"])) * price).quantize(Decimal("0.01"), ROUND_HALF_UP)
         assert Decimal(str(e["total_cost"])) == expected
+
+
+def test_the_seed_has_a_busy_month_a_half_unit_claim_and_a_scan_too_large_for_xero(harvest, seeded_state):
+    from syncapp.sandbox.xero.attachments import ATTACHMENT_MAX_BYTES, ATTACHMENTS_PER_RECORD
+
+    cases = seeded_state.harvest.seed_info["expense_cases"]
+    expenses = _expenses(harvest)
+    person = [e for e in expenses if e["user"]["id"] == cases["harvest_user_id"]]
+    busy = [
+        e for e in person
+        if e["spent_date"].startswith(cases["busy_month"]) and e["is_closed"] and e["receipt"]
+        and not e["billable"]
+    ]
+    assert len(busy) > ATTACHMENTS_PER_RECORD
+    half = [e for e in busy if e["units"] is not None and Decimal(str(e["units"])) == Decimal("12.5")]
+    assert half and Decimal(str(half[0]["total_cost"])) == (
+        Decimal("12.5") * Decimal(str(half[0]["expense_category"]["unit_price"]))
+    ).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    large = harvest.get(f"{HARVEST}/expenses/{cases['large_receipt_expense_id']}").json()
+    assert large["is_closed"] and large["receipt"]["file_size"] > ATTACHMENT_MAX_BYTES
+    scan = harvest.get(large["receipt"]["url"], follow_redirects=True)
+    assert scan.status_code == 200 and len(scan.content) == large["receipt"]["file_size"]
+    assert scan.content.startswith(b"%PDF-") and scan.content.endswith(b"%%EOF\n")
+    # Many people spend, approved and waiting, with and without receipts.
+    assert len({e["user"]["id"] for e in expenses}) >= 3
+    assert sum(1 for e in expenses if e["receipt"] is None) >= 2

@@ -13,6 +13,7 @@ from syncapp.providers.errors import UnexpectedResponse
 from syncapp.providers.parsing import parse_xero_datetime
 from syncapp.providers.xero.http import DEFAULT_PAGE_SIZE, XeroHttp, _csv
 from syncapp.providers.xero.transaction_types import (
+    Attachment,
     BankTransaction,
     CreditNote,
     HistoryRecord,
@@ -29,11 +30,14 @@ from syncapp.providers.xero.types import (
     TaxRate,
     TrackingCategory,
 )
-from syncapp.providers.xero.writes import HISTORY, XeroWritesMixin
+from syncapp.providers.xero.writes import ATTACHABLE, HISTORY, XeroWritesMixin
 
 # Comma-separated filters go in the query string; longer lists are read in chunks of this many
 # so the URL stays well under the size proxies and Xero accept.
 FILTER_CHUNK = 100
+# GET /BankTransactions has no IDs filter (only `where`), so ids and references go as an OR of
+# equalities, this many to a request: each term is ~60 characters once URL-encoded.
+WHERE_CHUNK = 40
 
 
 class XeroClient(XeroWritesMixin, XeroHttp):
@@ -216,16 +220,35 @@ class XeroClient(XeroWritesMixin, XeroHttp):
         *,
         modified_since: datetime | None = None,
         where: str | None = None,
+        ids: Sequence[str] | None = None,
+        references: Sequence[str] | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> Iterator[BankTransaction]:
-        for item in self._iter(
-            "/BankTransactions",
-            "BankTransactions",
-            params={"where": where},
-            modified_since=modified_since,
-            page_size=page_size,
-        ):
-            yield BankTransaction.from_api(item)
+        """`ids` or `references` (Reference equal, case-insensitive as Xero compares) narrow the
+        read, ANDed with `where`; deleted and voided transactions come back too, with their
+        Status."""
+        if ids and references:
+            raise ValueError("list bank transactions by ids or by references, not both")
+        for clause in _where_chunks(where, ids=ids, references=references):
+            for item in self._iter(
+                "/BankTransactions",
+                "BankTransactions",
+                params={"where": clause},
+                modified_since=modified_since,
+                page_size=page_size,
+            ):
+                yield BankTransaction.from_api(item)
+
+    def get_bank_transaction(self, *, bank_transaction_id: str) -> BankTransaction:
+        path = f"/BankTransactions/{quote(bank_transaction_id)}"
+        return BankTransaction.from_api(self._list(path, "BankTransactions")[0])
+
+    def list_attachments(self, *, entity: str, entity_id: str) -> list[Attachment]:
+        """The files on one record (name, size, type), without their content."""
+        if entity not in ATTACHABLE:
+            raise ValueError(f"Xero takes no attachments on {entity}")
+        path = f"/{entity}/{quote(entity_id)}/Attachments"
+        return [Attachment.from_api(i) for i in self._list(path, "Attachments")]
 
     def list_history(self, *, entity: str, entity_id: str) -> list[HistoryRecord]:
         if entity not in HISTORY:
@@ -248,3 +271,24 @@ def _filter_chunks(lists: dict[str, Sequence[str] | None]) -> Iterator[dict[str,
     values = given[long[0]]
     for start in range(0, len(values), FILTER_CHUNK):
         yield {**fixed, long[0]: _csv(values[start : start + FILTER_CHUNK])}
+
+
+def _where_chunks(
+    where: str | None, *, ids: Sequence[str] | None, references: Sequence[str] | None
+) -> Iterator[str | None]:
+    """`where` clauses for a read by ids or references, in chunks of WHERE_CHUNK terms."""
+    if ids:
+        terms = [f'BankTransactionID==Guid("{_where_text(i)}")' for i in dict.fromkeys(ids)]
+    elif references:
+        terms = [f'Reference=="{_where_text(r)}"' for r in dict.fromkeys(references)]
+    else:
+        yield where
+        return
+    for start in range(0, len(terms), WHERE_CHUNK):
+        either = " OR ".join(terms[start : start + WHERE_CHUNK])
+        yield f"({where}) AND ({either})" if where else either
+
+
+def _where_text(value: str) -> str:
+    """A string literal's content in Xero's where syntax: quotes and backslashes escaped."""
+    return str(value).replace("\\", "\\\\").replace('"', '\\"')

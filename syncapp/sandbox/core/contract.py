@@ -230,7 +230,7 @@ class ContractValidator:
         errors = [
             _describe(e)
             for e in openapi_for(name).iter_request_errors(spec_request)
-            if not _form_body_gap(name, request, e)
+            if not _form_body_gap(name, request, e) and not _octet_body_gap(name, request, e)
         ]
         if errors:
             self._fail(
@@ -242,6 +242,11 @@ class ContractValidator:
     def check_response(self, *, request: Request, body: bytes, response: Response) -> None:
         name = spec_for_path(request.path)
         if not self.enabled or name is None:
+            return
+        if name == "xero_accounting" and response.status_code in _XERO_GATEWAY_STATUSES:
+            # Answered by Xero's gateway before the API (a file over the size limit), so the
+            # API's contract does not describe it; the sandbox gives the gateway's problem body.
+            self.checked.append((request.method, request.path, response.status_code))
             return
         spec_request = _SpecRequest(name=name, request=request, body=body)
         spec_response = _SpecResponse(response)
@@ -277,6 +282,7 @@ def _only_too_long(error: Exception) -> bool:
     return bool(found) and all(getattr(sub, "validator", None) == "maxLength" for sub in found)
 
 
+_XERO_GATEWAY_STATUSES = frozenset({413})
 _FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 
 
@@ -286,6 +292,21 @@ def _form_body_gap(name: str, request: Request, error: Exception) -> bool:
     from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
 
     return isinstance(error.__cause__, MediaTypeNotFound)
+
+
+def _octet_body_gap(name: str, request: Request, error: Exception) -> bool:
+    """Xero's attachment uploads are the file's raw bytes ("the body of the request is the raw
+    file content", https://developer.xero.com/documentation/api/accounting/attachments); the spec
+    types them `string, format: byte`, which openapi-core cannot match against bytes. Only that
+    body check is set aside: path, query and headers are still checked, an empty or missing body
+    is still refused (MissingRequestBody, and the sandbox's own "attachment is empty")."""
+    if name != "xero_accounting" or request.mimetype != "application/octet-stream":
+        return False
+    if "/attachments/" not in request.path.lower():
+        return False
+    from openapi_core.validation.request.exceptions import InvalidRequestBody
+
+    return isinstance(error, InvalidRequestBody)
 
 
 def _describe(error: Exception) -> str:
