@@ -24,10 +24,14 @@ class MappingAdminForm(forms.ModelForm):
     """Refuses Xero codes the organisation does not have, as the import does."""
 
     hx_warning = ""
+    # What to do about a refused code, by kind ("account", "tax"), added to the message.
+    hx_next_step: dict[str, str] = {}
 
     def clean(self):
         cleaned = super().clean()
         integration = cleaned.get("integration")
+        if integration is None and self.instance.integration_id:
+            integration = self.instance.integration  # read-only on this form
         code_fields = XERO_CODE_FIELDS.get(self._meta.model, {})
         if integration is None or not code_fields:
             return cleaned
@@ -36,7 +40,8 @@ class MappingAdminForm(forms.ModelForm):
         for name, kind in code_fields.items():
             message = codes.problem(kind=kind, code=cleaned.get(name) or "")
             if message and name not in self.errors:
-                self.add_error(name, message[0].upper() + message[1:] + ".")
+                text = message[0].upper() + message[1:] + "."
+                self.add_error(name, " ".join(filter(None, [text, self.hx_next_step.get(kind)])))
         return cleaned
 
 
@@ -127,7 +132,6 @@ class AccountMappingAdmin(MappingAdmin):
         "harvest_task_id",
         "harvest_client_id",
         "harvest_item_category",
-        "harvest_expense_category_id",
         "account_code",
         "item_code",
         "description",
@@ -153,7 +157,6 @@ class AccountMappingAdmin(MappingAdmin):
                     "harvest_task_id",
                     "harvest_client_id",
                     "harvest_item_category",
-                    "harvest_expense_category_id",
                 )
             },
         ),
@@ -248,3 +251,7 @@ class ContactMatchRuleAdmin(MappingAdmin):
             },
         ),
     )
+
+
+# Registered in its own module (it builds on MappingAdmin above, hence the late import).
+from mappings import expense_admin  # noqa: E402, F401

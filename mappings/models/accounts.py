@@ -10,19 +10,18 @@ SCOPE_KEYS = {
     "item_category": ("harvest_item_category",),
     "project": ("harvest_project_id",),
     "client": ("harvest_client_id",),
-    "expense_category": ("harvest_expense_category_id",),
 }
 ALL_KEYS = (
     "harvest_project_id",
     "harvest_task_id",
     "harvest_client_id",
     "harvest_item_category",
-    "harvest_expense_category_id",
 )
 
 
 class AccountMapping(models.Model):
-    """Which Xero account (and item) a Harvest line or expense posts to.
+    """Which Xero account (and item) a Harvest invoice line posts to (expenses: see
+    ExpenseCategoryMapping).
 
     Invoice lines use the most specific rule that applies, in this order: project + task, task,
     invoice item category, project, client, then the integration's default account.
@@ -34,7 +33,6 @@ class AccountMapping(models.Model):
         ITEM_CATEGORY = "item_category", "Invoice item category"
         PROJECT = "project", "Project"
         CLIENT = "client", "Client"
-        EXPENSE_CATEGORY = "expense_category", "Expense category"
 
     integration = models.ForeignKey(
         "syncapp.Integration", on_delete=models.CASCADE, related_name="account_mappings"
@@ -49,9 +47,6 @@ class AccountMapping(models.Model):
     )
     harvest_item_category = models.CharField(
         max_length=100, blank=True, help_text="Harvest's invoice item category name (its kind)."
-    )
-    harvest_expense_category_id = models.CharField(
-        max_length=20, blank=True, validators=[harvest_id_validator]
     )
     description = models.CharField(
         max_length=200, blank=True, help_text="A note for people, e.g. 'Design work for Acme'."

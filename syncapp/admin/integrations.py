@@ -93,7 +93,26 @@ class IntegrationAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Expenses", {"fields": ("expense_mode",)}),
+        (
+            "Expenses",
+            {
+                "description": (
+                    "Harvest expenses reach Xero as bills to the person who spent them, as "
+                    "spend money from the company card's bank account, or on the client's "
+                    "invoice, as the mode below says; an expense category can override the "
+                    "mode in Mappings › Expense categories."
+                ),
+                "fields": (
+                    "expense_mode",
+                    "expense_approval",
+                    "expenses_from",
+                    "expense_grouping",
+                    "expense_bill_status",
+                    "expense_card_account_code",
+                    "expense_uninvoiced_days",
+                ),
+            },
+        ),
     )
 
     def get_queryset(self, request):

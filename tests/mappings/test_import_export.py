@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 CSV_FORMAT, XLSX_FORMAT = "0", "1"
 HEADER = (
     "integration,scope,harvest_project_id,harvest_task_id,harvest_client_id,"
-    "harvest_item_category,harvest_expense_category_id,account_code,item_code,description\n"
+    "harvest_item_category,account_code,item_code,description\n"
 )
 
 
@@ -52,9 +52,9 @@ def test_a_bad_row_is_reported_by_number_and_nothing_is_written(finance_client):
     IntegrationFactory(name="Northwind")
     csv = (
         HEADER
-        + "Northwind,task,,101,,,,200,,Design\n"
-        + "Northwind,task,,102,,,,not-a-code!,,Strategy\n"
-        + "Northwind,project,55,,,,,210,,Retainer\n"
+        + "Northwind,task,,101,,,200,,Design\n"
+        + "Northwind,task,,102,,,not-a-code!,,Strategy\n"
+        + "Northwind,project,55,,,,210,,Retainer\n"
     ).encode()
     response = upload(finance_client, "accountmapping", csv)
     assert response.status_code == 200
@@ -68,7 +68,7 @@ def test_a_bad_row_is_reported_by_number_and_nothing_is_written(finance_client):
 
 def test_unknown_integration_names_the_row(finance_client):
     IntegrationFactory(name="Northwind")
-    csv = (HEADER + "Northwind,task,,101,,,,200,,\nSouthwind,task,,102,,,,200,,\n").encode()
+    csv = (HEADER + "Northwind,task,,101,,,200,,\nSouthwind,task,,102,,,200,,\n").encode()
     body = upload(finance_client, "accountmapping", csv).content.decode()
     assert "Row 3" in body
     assert "No integration named" in body and "Southwind" in body
@@ -77,7 +77,7 @@ def test_unknown_integration_names_the_row(finance_client):
 
 def test_scope_rules_apply_to_imported_rows(finance_client):
     IntegrationFactory(name="Northwind")
-    csv = (HEADER + "Northwind,project_task,,101,,,,200,,\n").encode()
+    csv = (HEADER + "Northwind,project_task,,101,,,200,,\n").encode()
     response = upload(finance_client, "accountmapping", csv)
     assert [row.number for row in response.context["result"].invalid_rows] == [2]
     assert "Required for the scope" in response.content.decode()
@@ -86,7 +86,7 @@ def test_scope_rules_apply_to_imported_rows(finance_client):
 
 def test_preview_then_confirm_writes_the_rows(finance_client):
     IntegrationFactory(name="Northwind")
-    csv = (HEADER + "Northwind,task,,101,,,,200,,Design\nNorthwind,project,55,,,,,210,,\n").encode()
+    csv = (HEADER + "Northwind,task,,101,,,200,,Design\nNorthwind,project,55,,,,210,,\n").encode()
     preview = upload(finance_client, "accountmapping", csv)
     assert preview.status_code == 200
     assert AccountMapping.objects.count() == 0  # the preview writes nothing
@@ -103,7 +103,7 @@ def test_import_updates_by_natural_key_not_by_id(finance_client):
     existing = AccountMappingFactory(
         integration=integration, harvest_task_id="101", account_code="200"
     )
-    csv = (HEADER + "Northwind,task,,101,,,,4000,,Moved to new account\n").encode()
+    csv = (HEADER + "Northwind,task,,101,,,4000,,Moved to new account\n").encode()
     confirm(finance_client, "accountmapping", upload(finance_client, "accountmapping", csv))
     existing.refresh_from_db()
     assert AccountMapping.objects.count() == 1
@@ -137,7 +137,6 @@ def test_export_reimports_unchanged(finance_client, fmt, extension):
                     "harvest_task_id",
                     "harvest_client_id",
                     "harvest_item_category",
-                    "harvest_expense_category_id",
                     "account_code",
                     "item_code",
                     "description",
@@ -172,3 +171,18 @@ def test_finance_can_export_tracking_mappings(finance_client):
     TrackingMappingFactory()
     page = finance_client.get(reverse("admin:mappings_trackingmapping_export"))
     assert page.status_code == 200
+
+
+def test_expense_categories_are_no_longer_account_rules(finance_client):
+    IntegrationFactory(name="Northwind")
+    old_file = (
+        b"integration,scope,harvest_expense_category_id,account_code\n"
+        b"Northwind,expense_category,7,420\n"
+    )
+    body = upload(finance_client, "accountmapping", old_file).content.decode()
+    assert "Unknown column(s): harvest_expense_category_id" in body
+    scope_only = b"integration,scope,account_code\nNorthwind,Expense category,420\n"
+    response = upload(finance_client, "accountmapping", scope_only)
+    assert [row.number for row in response.context["result"].invalid_rows] == [2]
+    assert "is not a scope" in response.content.decode()
+    assert AccountMapping.objects.count() == 0
