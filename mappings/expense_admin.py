@@ -59,6 +59,7 @@ class ExpenseCategoryForm(MappingAdminForm):
         if "tax_type" in self.fields:
             self._tax_field(codes)
         if "mode" in self.fields:
+            self.fields["mode"].help_text = "How this category's expenses reach Xero."
             self.fields["mode"].choices = [
                 ("", integration_default_label(integration)),
                 *Integration.ExpenseMode.choices,
