@@ -20,6 +20,7 @@ FLOW_MODULES = (
     "syncapp.flows.contacts.flow",
     "syncapp.flows.invoices.flow",
     "syncapp.flows.payments.flow",
+    "syncapp.flows.expenses.flow",
 )
 ALL = "all"
 ALL_LABEL = "Everything"
