@@ -12,6 +12,7 @@ MAPPING_MODELS = (
     "trackingmapping",
     "currencymapping",
     "contactmatchrule",
+    "expensecategorymapping",
 )
 
 FINANCE_PERMISSIONS = (
@@ -34,13 +35,17 @@ FINANCE_PERMISSIONS = (
 
 
 def finance_group_sync(*, group_model, permission_model):
-    """Create or update the Finance group with exactly FINANCE_PERMISSIONS."""
+    """Create or update the Finance group with FINANCE_PERMISSIONS. A migration runs this with
+    the models of its time: permissions of models added later are given by the later migration
+    that runs it again (0013 for expense categories)."""
     group, _ = group_model.objects.get_or_create(name=FINANCE_GROUP)
     wanted = []
     for dotted in FINANCE_PERMISSIONS:
         app_label, codename = dotted.split(".")
-        wanted.append(
-            permission_model.objects.get(content_type__app_label=app_label, codename=codename)
-        )
+        found = permission_model.objects.filter(
+            content_type__app_label=app_label, codename=codename
+        ).first()
+        if found is not None:
+            wanted.append(found)
     group.permissions.set(wanted)
     return group

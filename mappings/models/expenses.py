@@ -39,6 +39,7 @@ class ExpenseCategoryMapping(models.Model):
     class Meta:
         ordering = ["integration__name", "name"]
         verbose_name = "expense category"
+        verbose_name_plural = "expense categories"
         constraints = [
             models.UniqueConstraint(
                 fields=["integration", "harvest_expense_category_id"],
