@@ -171,15 +171,25 @@ def expenses_sync(
 
 
 @contextmanager
-def _request_logs_quiet():
-    """One line per request is the worker log's job; here it would bury the figures."""
+def _logs_aside():
+    """Stdout carries the one JSON line: log lines go to stderr meanwhile, and only warnings
+    and errors (one line per request is the worker log's job; here it would bury the figures)."""
+    handlers = [
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h, logging.StreamHandler) and h.stream is sys.stdout
+    ]
     loggers = [logging.getLogger(name) for name in ("syncapp.providers", "syncapp.services.runs")]
     levels = [logger.level for logger in loggers]
+    for handler in handlers:
+        handler.setStream(sys.stderr)
     for logger in loggers:
         logger.setLevel(logging.WARNING)
     try:
         yield
     finally:
+        for handler in handlers:
+            handler.setStream(sys.stdout)
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
 
@@ -193,7 +203,7 @@ def run(
     attempts: int = 2,
     **_: Any,
 ) -> dict[str, Any]:
-    with _request_logs_quiet():
+    with _logs_aside():
         return _run(count=count, faults=faults, seeds=seeds, max_runs=max_runs, attempts=attempts)
 
 
