@@ -50,6 +50,7 @@ def sandbox_connect(
                 "default_account_code": "200",
                 "xero_invoice_status": "AUTHORISED",
                 "harvest_payments_to_xero": True,
+                "expense_card_account_code": "095",
             },
         )
         if created:
@@ -76,7 +77,37 @@ def sandbox_connect(
     outcome = xero_oauth_finish(session=session, state=state, code=code, transport=transport)
     if outcome.choices:
         oauth_pending_choose(session=session, provider="xero", choice_id=outcome.choices[0]["id"])
+    if created:
+        demo_expense_categories_map(integration=integration, transport=transport)
     return integration
+
+
+# Every expense mode in the demo: reimbursed on bills, paid by the company card, billed to the
+# client. Travel is left for finance to map: its expenses wait, named on the preflight page.
+DEMO_EXPENSE_CATEGORIES = {
+    "Mileage": ("493", ""),
+    "Hotel": ("493", ""),
+    "Software": ("429", "spend_money"),
+    "Meals": ("429", "client_invoice"),
+}
+
+
+def demo_expense_categories_map(*, integration: Integration, transport=None) -> None:
+    """Read the agency's expense categories from Harvest and map them as finance would."""
+    from mappings.models import ExpenseCategoryMapping
+    from syncapp.flows.expenses.facts import categories_refresh
+    from syncapp.models import Connection
+    from syncapp.providers.harvest.factory import harvest_client_for_connection
+
+    connection = integration.connections.get(provider=Connection.Provider.HARVEST)
+    with harvest_client_for_connection(connection=connection, transport=transport) as harvest:
+        categories_refresh(
+            integration=integration, categories=list(harvest.list_expense_categories())
+        )
+    for name, (code, mode) in DEMO_EXPENSE_CATEGORIES.items():
+        ExpenseCategoryMapping.objects.filter(integration=integration, name=name).update(
+            account_code=code, mode=mode
+        )
 
 
 def demo_mappings_create(*, integration: Integration) -> None:
