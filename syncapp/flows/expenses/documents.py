@@ -154,6 +154,9 @@ class DocumentWriter:
                     for eid, name in document.receipts.items()
                 },
             )
+            snapshot["receipts_pending"] = any(
+                r.get("state") not in ("sent", "refused") for r in snapshot["receipts"].values()
+            )
             hashed = payload_hash(json_plain(payload))
             rows.append(
                 SyncLink(

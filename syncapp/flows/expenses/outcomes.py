@@ -125,6 +125,24 @@ class _Outcomes:
         self.row(eid, label, S.VOIDED, message, raw=raw, document=key)
         self.event(A.VOID, eid, label, message)
 
+    def receipts_only(self, *, seen: set[str]) -> None:
+        """Receipts finished or interrupted for expenses this run did not otherwise meet (an
+        earlier run's upload left unanswered): each says so, and an interrupted one keeps the run
+        from reading as a success."""
+        uploader = self.apply.uploader
+        for eid in sorted(set(uploader.attached) | set(uploader.notes), key=int):
+            if eid in seen:
+                continue
+            label = self.rows[eid].label if eid in self.rows else f"Expense {eid}"
+            note = uploader.notes.get(eid, "")
+            if "interrupted" in note:
+                self.event(A.FAIL, eid, label, note)
+            elif note:
+                self.event(A.SKIP, eid, label, note)
+            else:
+                key = uploader.attached[eid]
+                self.event(A.UPDATE, eid, label, f"Receipt attached to {_where(key)}.")
+
 
 def outcomes_record(*, flow, decisions, apply, assignment, rows, facts, raws, removed, dry_run):
     out = _Outcomes(flow=flow, apply=apply, assignment=assignment, rows=rows, dry_run=dry_run)
@@ -151,4 +169,5 @@ def outcomes_record(*, flow, decisions, apply, assignment, rows, facts, raws, re
             out.event(A.SKIP, eid, label, decision.reason + suffix)
     for eid, row in sorted(removed.items(), key=lambda item: int(item[0])):
         out.removed(eid, row)
+    out.receipts_only(seen=set(decisions) | set(removed))
     expense_rows_write(integration=flow.integration, rows=out.writes)

@@ -26,6 +26,7 @@ ALLOWED = frozenset(
     "rar rtf tif tiff txt xls xlsx zip".split()
 )
 ENTITY = {"bill": "Invoices", "spend": "BankTransactions"}
+INTERRUPTED = "Receipt upload interrupted; the next run checks Xero and finishes it."
 
 
 def receipt_key(expense) -> str:
@@ -56,6 +57,7 @@ class ReceiptUploader:
         self.uploaded = 0
         self.bytes_uploaded = 0
         self.notes: dict[str, str] = {}  # expense id -> why its receipt is not attached
+        self.attached: dict[str, str] = {}  # expense id -> document key it was attached to
 
     def upload(self, *, link: SyncLink, expenses: dict) -> None:
         """Attach every receipt of this synced document that Xero does not hold yet."""
@@ -71,15 +73,27 @@ class ReceiptUploader:
                 continue
             todo.append((eid, expense, key, state))
         if not todo:
+            if snapshot.get("receipts_pending"):
+                self._mark(link, receipts)
             return
         entity = ENTITY[link.harvest_id.split(":")[0]]
-        held = self._held_names(link, entity, todo)
+        try:
+            held = self._held_names(link, entity, todo)
+        except (AuthExpired, Forbidden, GovernorWouldWait):
+            raise
+        except ApiError as error:
+            logger.warning("attachments of %s not listed, left for the next run: %s", link, error)
+            for eid, *_ in todo:
+                self.notes[eid] = INTERRUPTED
+            return
         for eid, expense, key, state in todo:
             name = state["name"]
             if state.get("state") == "sending" and state.get("key") == key and name in held:
                 receipts[eid] = {**state, "state": "sent"}
+                self._mark(link, receipts)
                 continue
             receipts[eid] = self._one(link, entity, eid, expense, key, name, receipts)
+        self._mark(link, receipts)
 
     def _held_names(self, link: SyncLink, entity: str, todo) -> set[str]:
         if not any(state.get("state") == "sending" for *_, state in todo):
@@ -89,7 +103,10 @@ class ReceiptUploader:
         }
 
     def _mark(self, link: SyncLink, receipts: dict) -> None:
-        link.snapshot = {**(link.snapshot or {}), "receipts": receipts}
+        """Store the receipts' states; `receipts_pending` lets a later run find this document
+        again while any of them is not yet attached or refused."""
+        pending = any(r.get("state") not in ("sent", "refused") for r in receipts.values())
+        link.snapshot = {**(link.snapshot or {}), "receipts": receipts, "receipts_pending": pending}
         rows_save([link])
 
     def _one(self, link, entity, eid, expense, key, name, receipts) -> dict:
@@ -120,6 +137,7 @@ class ReceiptUploader:
                 )
                 self.uploaded += 1
                 self.bytes_uploaded += len(file.content)
+                self.attached[eid] = link.harvest_id
                 state = {"name": name, "key": key, "state": "sent", "id": attachment.attachment_id}
         except (AuthExpired, Forbidden, GovernorWouldWait):
             raise

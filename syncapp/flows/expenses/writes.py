@@ -15,7 +15,7 @@ from syncapp.flows.expenses.documents import (
     is_spend,
     removal_payload,
 )
-from syncapp.flows.expenses.ledger import DOC, rows_save
+from syncapp.flows.expenses.ledger import DOC, expense_rows_load, rows_save
 from syncapp.flows.expenses.people import PeopleLinker
 from syncapp.flows.expenses.plan import HOLD, SEND, Decision
 from syncapp.flows.expenses.receipts import ReceiptUploader
@@ -191,19 +191,25 @@ class DocumentsApply:
     # --- receipts ----------------------------------------------------------------------------
 
     def receipts_upload(self, *, expenses: dict[str, HarvestExpense]) -> None:
-        known = dict(expenses)
-        for eid, row in self.rows.items():
-            raw = (row.snapshot or {}).get("harvest")
-            if eid not in known and raw:
-                known[eid] = HarvestExpense.from_api(raw)
-        fresh = SyncLink.objects.filter(
+        """Receipts of the documents this run touched, and of any synced document an earlier
+        run left with a receipt not yet attached (an upload interrupted or never answered)."""
+        synced = SyncLink.objects.filter(
             integration=self.integration,
             kind=DOC,
-            harvest_id__in=list(self.documents),
             state=SyncLink.State.SYNCED,
             xero_id__isnull=False,
         )
-        for row in fresh:
+        rows = {r.harvest_id: r for r in synced.filter(harvest_id__in=list(self.documents))}
+        rows.update({r.harvest_id: r for r in synced.filter(snapshot__receipts_pending=True)})
+        known = dict(expenses)
+        wanted = {eid for r in rows.values() for eid in (r.snapshot or {}).get("receipts", {})}
+        for eid, row in expense_rows_load(
+            integration=self.integration, ids=wanted - set(known)
+        ).items():
+            raw = (row.snapshot or {}).get("harvest")
+            if raw:
+                known[eid] = HarvestExpense.from_api(raw)
+        for row in rows.values():
             self.uploader.upload(link=row, expenses=known)
 
     # --- dry run and counters --------------------------------------------------------------
