@@ -18,7 +18,7 @@ from typing import Any
 
 from syncapp.demo.bench._expenses_plant import uploadable
 
-REFERENCE = re.compile(r"^HX-E-(?:\d+|U\d+-\d{4}-(?:\d{2}|W\d{2}))(?:-\d+)?$")
+REFERENCE = re.compile(r"^HX-E-(?:\d+|U\d+-\d{4}-(?:\d{2}|W\d{2})(?:-[A-Z]{3})?)(?:-\d+)?$")
 LINE_EXPENSE = re.compile(r"\(Harvest expense (\d+)\)\s*$")
 ATTACHMENT_EXPENSE = re.compile(r"^expense-(\d+)-")
 DEAD = ("DELETED", "VOIDED")
@@ -81,17 +81,38 @@ def _doc(
     )
 
 
+def _currency_of(state: Any, expense_id: int) -> str:
+    harvest = state.harvest
+    client = harvest.clients.get(harvest.expenses[expense_id].get("_client_id")) or {}
+    return client.get("currency") or harvest.company.get("currency", "")
+
+
+def _card_currency(state: Any) -> str:
+    for account in state.xero.accounts.values():
+        if account.get("Code") == "095":
+            return account.get("CurrencyCode") or state.xero.organisation.get("BaseCurrency", "")
+    return ""
+
+
 def expenses_verify(*, state: Any, modes: dict[str, str]) -> dict[str, Any]:
     """Duplicates, lost expenses, totals and receipts, as finance would find them in Xero."""
     harvest = state.harvest
     docs = xero_expense_docs(state.xero)
-    eligible = {
+    approved = {
         eid: MODE_KIND[modes[str(e["_expense_category_id"])]]
         for eid, e in harvest.expenses.items()
         if e["is_closed"]
         and modes.get(str(e["_expense_category_id"])) in MODE_KIND
         and e["total_cost"] > 0
     }
+    # Card spending in another currency than the card account's waits with its reason (Xero
+    # takes spend money only in the bank account's currency): not eligible, and must not be sent.
+    wrong_currency = {
+        eid
+        for eid, kind in approved.items()
+        if kind == MODE_KIND["spend_money"] and _currency_of(state, eid) != _card_currency(state)
+    }
+    eligible = {eid: kind for eid, kind in approved.items() if eid not in wrong_currency}
     by_reference = Counter((doc.kind, doc.reference) for doc in docs)
     on_docs: dict[int, list[XeroDoc]] = defaultdict(list)
     mismatched, unknown_lines, bad_references, not_inclusive = [], 0, [], 0
@@ -125,7 +146,8 @@ def expenses_verify(*, state: Any, modes: dict[str, str]) -> dict[str, Any]:
         "lost_ids": lost[:20],
         "mismatched_totals": len(mismatched),
         "mismatched_ids": mismatched[:20],
-        "wrong_mode": len(wrong_kind),
+        "wrong_mode": len(wrong_kind) + len(wrong_currency & set(on_docs)),
+        "held_card_other_currency": len(wrong_currency),
         "lines_without_expense": unknown_lines,
         "bad_references": bad_references[:20],
         "not_inclusive": not_inclusive,

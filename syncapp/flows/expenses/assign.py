@@ -29,6 +29,7 @@ class Document:
     receipts: dict[str, str] = field(default_factory=dict)  # expense id -> file name in Xero
     dates: dict[str, str] = field(default_factory=dict)  # expense id -> spent date (ISO)
     changed: bool = False
+    currency: str = ""  # Xero code when not the base currency (one-expense documents)
 
     @property
     def empty(self) -> bool:
@@ -143,6 +144,7 @@ def documents_assign(
                 continue
         document.members[eid] = decision.line
         document.dates[eid] = decision.spent
+        document.currency = decision.currency
         if decision.receipt:
             document.receipts[eid] = decision.receipt
         else:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from syncapp.flows.expenses.assign import Document
 from syncapp.flows.expenses.ledger import DOC, rows_save
-from syncapp.flows.expenses.plan import group_reference
+from syncapp.flows.expenses.plan import group_currency, group_reference
 from syncapp.flows.xero_cache import json_plain
 from syncapp.models import Integration, SyncLink
 from syncapp.providers.xero.idempotency import idempotency_key_derive, idempotency_key_for_batch
@@ -58,6 +58,9 @@ def document_payload(document: Document, header: Header) -> dict:
         "LineAmountTypes": "Inclusive",
         "LineItems": _lines(document),
     }
+    currency = document.currency or group_currency(document.group)
+    if currency:
+        common["CurrencyCode"] = currency
     if is_spend(document):
         return {
             "Type": "SPEND",
@@ -149,6 +152,7 @@ class DocumentWriter:
                 reference=group_reference(document.group, document.part),
                 contact=(payload.get("Contact") or {}).get("ContactID", snapshot.get("contact")),
                 card=(payload.get("BankAccount") or {}).get("Code", snapshot.get("card", "")),
+                currency=payload.get("CurrencyCode", ""),
                 receipts={
                     eid: snapshot.get("receipts", {}).get(eid, {"name": name})
                     for eid, name in document.receipts.items()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from mappings.models import ExpenseCategoryMapping, TrackingMapping
+from mappings.models import CurrencyMapping, ExpenseCategoryMapping, TrackingMapping
 from syncapp.flows.expenses.people import Person
 from syncapp.flows.expenses.plan import CategoryRule, Expense, ExpensePolicy
 from syncapp.flows.xero_cache import XeroSettings
@@ -67,6 +67,7 @@ def policy_load(
     for m in TrackingMapping.objects.filter(integration=integration):
         tracking[(m.scope, m.harvest_id)].append((m.tracking_category, m.tracking_option))
     accounts = settings.accounts_by_code if settings else {}
+    card = accounts.get(integration.expense_card_account_code) or {}
     return ExpensePolicy(
         mode=integration.expense_mode,
         approval=integration.expense_approval,
@@ -79,6 +80,13 @@ def policy_load(
         account_status={code: a.get("Status", "ACTIVE") for code, a in accounts.items()},
         bank_accounts=frozenset(code for code, a in accounts.items() if a.get("Type") == "BANK"),
         tracking={key: tuple(value) for key, value in tracking.items()},
+        base_currency=settings.base_currency if settings else "",
+        currencies=frozenset(settings.currency_codes) if settings else frozenset(),
+        currency_map={
+            m.harvest_currency: m.xero_currency
+            for m in CurrencyMapping.objects.filter(integration=integration)
+        },
+        card_currency=card.get("CurrencyCode", "") or "",
     )
 
 
@@ -110,6 +118,7 @@ def expense_facts(expense: HarvestExpense, *, people: dict[str, Person]) -> Expe
         approved=expense.is_closed,
         receipt_name=receipt.file_name if receipt else "",
         receipt_size=receipt.file_size if receipt else None,
+        currency=str((expense.client.extra.get("currency") if expense.client else "") or ""),
     )
 
 

@@ -63,6 +63,7 @@ def _document_from(link: SyncLink) -> Document:
         members=dict(snap.get("members", {})),
         receipts={k: v["name"] for k, v in snap.get("receipts", {}).items()},
         dates=dict(snap.get("dates", {})),
+        currency=snap.get("currency", ""),
     )
 
 

@@ -58,6 +58,10 @@ class ExpensePolicy:
     # Xero account code -> status ("ACTIVE", "ARCHIVED"); empty when the chart was never read.
     account_status: Mapping[str, str] = field(default_factory=dict)
     bank_accounts: frozenset[str] = frozenset()
+    base_currency: str = ""
+    currencies: frozenset[str] = frozenset()  # enabled in Xero (the base one included)
+    currency_map: Mapping[str, str] = field(default_factory=dict)  # Harvest -> Xero code
+    card_currency: str = ""  # the card bank account's currency, "" when unknown
     # (scope, harvest id) -> ((category, option), ...), as TrackingMapping says.
     tracking: Mapping[tuple[str, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
@@ -85,6 +89,8 @@ class Expense:
     approved: bool = False
     receipt_name: str = ""
     receipt_size: int | None = None
+    # The client's currency: Harvest records an expense in it (no conversion).
+    currency: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,7 @@ class Decision:
     receipt: str = ""  # the attachment's file name in Xero, "" when none
     spent: str = ""  # ISO date
     user_id: str = ""
+    currency: str = ""  # Xero currency code when not the organisation's base currency
 
 
 def expense_mode(expense: Expense, *, category: CategoryRule | None, policy: ExpensePolicy) -> str:
@@ -113,15 +120,22 @@ def period_of(spent: date, grouping: str) -> str:
     return f"{spent.year}-{spent.month:02d}"
 
 
-def expense_group(expense: Expense, *, mode: str, grouping: str) -> str:
+def expense_group(expense: Expense, *, mode: str, grouping: str, currency: str = "") -> str:
     """The document an expense goes in, before splitting into parts of 10 receipts: one spend
     money transaction per expense (a card statement line reconciles one to one), and a bill per
-    expense or per person and period."""
+    expense or per person and period, in one currency (`currency`: "" for the base one)."""
     if mode == SPEND:
         return f"spend:E{expense.expense_id}"
     if grouping in ("week", "month") and expense.spent_date is not None:
-        return f"bill:U{expense.user_id}:{period_of(expense.spent_date, grouping)}"
+        period = period_of(expense.spent_date, grouping)
+        return f"bill:U{expense.user_id}:{period}" + (f":{currency}" if currency else "")
     return f"bill:E{expense.expense_id}"
+
+
+def group_currency(group: str) -> str:
+    """The currency a per-period group is in ("" for the base one); others say it per line."""
+    last = group.rsplit(":", 1)[-1]
+    return last if len(last) == 3 and last.isalpha() and last.isupper() else ""
 
 
 def group_reference(group: str, part: int = 1) -> str:
@@ -229,6 +243,27 @@ def _mapping_problem(category: CategoryRule | None, expense: Expense, policy) ->
     return ""
 
 
+def _currency(expense: Expense, *, mode: str, policy: ExpensePolicy) -> tuple[str, str]:
+    """(Xero currency code, "" for the base one; the reason it must wait, or "")."""
+    harvest = (expense.currency or "").upper()
+    code = policy.currency_map.get(harvest, harvest)
+    if not code or not policy.base_currency or code == policy.base_currency:
+        return "", ""
+    if policy.currencies and code not in policy.currencies:
+        return code, (
+            f"Spent in {code} (the client's currency in Harvest), which Xero does not have "
+            "enabled: add it in Xero (Settings › Currencies), or map the currency under "
+            "Mappings › Currencies."
+        )
+    if mode == SPEND and policy.card_currency and policy.card_currency != code:
+        return code, (
+            f"Spent in {code}, but the card account {policy.card_account} is in "
+            f"{policy.card_currency}: Xero takes spend money only in the account's currency. "
+            "Convert it in Harvest, or make this category reimbursable."
+        )
+    return code, ""
+
+
 def _hold(expense: Expense, reason: str, mode: str = "") -> Decision:
     return Decision(expense.expense_id, HOLD, reason, mode=mode)
 
@@ -282,11 +317,15 @@ def expense_plan(
         )
     if expense.total <= 0:
         return Decision(expense.expense_id, SKIP, "Nothing to pay: the total is zero.", mode=mode)
+    currency, problem = _currency(expense, mode=mode, policy=policy)
+    if problem:
+        return _hold(expense, problem, mode)
     return Decision(
         expense.expense_id,
         SEND,
         mode=mode,
-        group=expense_group(expense, mode=mode, grouping=policy.grouping),
+        group=expense_group(expense, mode=mode, grouping=policy.grouping, currency=currency),
+        currency=currency,
         line=line_build(expense, category=category, policy=policy),
         receipt=receipt_file_name(expense),
         spent=expense.spent_date.isoformat(),
