@@ -47,16 +47,25 @@ def categories_refresh(*, integration: Integration, categories) -> dict[str, Cat
         ExpenseCategoryMapping.objects.bulk_update(
             changed, ["name", "unit_name", "unit_price", "is_active"]
         )
+    return _rules(existing.values())
+
+
+def category_rules(*, integration: Integration) -> dict[str, CategoryRule]:
+    """The mappings as they are, without asking Harvest (a run with nothing new read)."""
+    return _rules(ExpenseCategoryMapping.objects.filter(integration=integration))
+
+
+def _rules(rows) -> dict[str, CategoryRule]:
     return {
-        cid: CategoryRule(
-            category_id=cid,
+        row.harvest_expense_category_id: CategoryRule(
+            category_id=row.harvest_expense_category_id,
             name=row.name,
             account_code=row.account_code,
             tax_type=row.tax_type,
             mode=row.mode,
             unit_price=row.unit_price,
         )
-        for cid, row in existing.items()
+        for row in rows
     }
 
 

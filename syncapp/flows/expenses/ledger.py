@@ -86,6 +86,13 @@ def documents_load(
     return {key: _document_from(link) for key, link in rows.items()}, rows
 
 
+def receipts_pending(integration: Integration) -> bool:
+    """Whether a synced document still has a receipt to attach (an earlier upload unanswered)."""
+    return SyncLink.objects.filter(
+        integration=integration, kind=DOC, snapshot__receipts_pending=True
+    ).exists()
+
+
 def person_links_load(*, integration: Integration) -> dict[str, SyncLink]:
     return {
         link.harvest_id: link

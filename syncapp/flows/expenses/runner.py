@@ -16,6 +16,7 @@ from syncapp.flows.base import FlowContext
 from syncapp.flows.expenses.assign import Assignment, documents_assign
 from syncapp.flows.expenses.facts import (
     categories_refresh,
+    category_rules,
     expense_facts,
     people_from_users,
     policy_load,
@@ -24,12 +25,13 @@ from syncapp.flows.expenses.ledger import (
     documents_load,
     expense_rows_load,
     expense_rows_to_replan,
+    receipts_pending,
 )
 from syncapp.flows.expenses.outcomes import outcomes_record
 from syncapp.flows.expenses.plan import SEND, expense_plan
 from syncapp.flows.expenses.preflight import expenses_preflight
 from syncapp.flows.expenses.writes import DocumentsApply
-from syncapp.flows.invoices.runner import governors_wait_a_minute
+from syncapp.flows.invoices.runner import governors_wait_a_minute, settings_max_age
 from syncapp.flows.xero_cache import xero_settings_get
 from syncapp.models import SyncLink
 from syncapp.providers.harvest.timesheet_types import HarvestExpense
@@ -97,27 +99,42 @@ class ExpenseRun:
 
     def execute(self) -> None:
         flow = self.flow
-        settings = xero_settings_get(integration=self.integration, xero=flow.xero)
-        policy = policy_load(
-            integration=self.integration, settings=settings, today=self.started.date()
-        )
-        categories = categories_refresh(
-            integration=self.integration, categories=list(flow.harvest.list_expense_categories())
-        )
         expenses, complete, moves = self._read()
+        fresh = bool(expenses)
         rows = self._replan(expenses)
         rows.update(expense_rows_load(integration=self.integration, ids=expenses))
         removed = self._removed(expenses) if complete else {}
         rows.update(removed)
+        if not expenses and not removed and not receipts_pending(self.integration):
+            # Idle: one Harvest call, no Xero call at all (not even the settings).
+            flow.recorder.summary.extra.update({"idle": True, "full_read": complete})
+            if moves and not flow.dry_run:
+                cursors_set(integration=self.integration, values=moves)
+            return
         flow.recorder.add_total(len(expenses) + len(removed))
-        people = people_from_users(flow.harvest.list_users())
-        facts = {eid: expense_facts(e, people=people) for eid, e in expenses.items()}
+        settings = xero_settings_get(
+            integration=self.integration, xero=flow.xero, max_age=settings_max_age(flow)
+        )
+        policy = policy_load(
+            integration=self.integration, settings=settings, today=self.started.date()
+        )
+        categories = (
+            categories_refresh(
+                integration=self.integration,
+                categories=list(flow.harvest.list_expense_categories()),
+            )
+            if fresh
+            else category_rules(integration=self.integration)
+        )
+        facts = {eid: expense_facts(e, people={}) for eid, e in expenses.items()}
         decisions = {
             eid: expense_plan(f, category=categories.get(f.category_id), policy=policy)
             for eid, f in facts.items()
         }
         apply = DocumentsApply(flow=flow, policy=self.integration, rows=rows)
-        decisions = apply.people_link(decisions, facts=facts, people=people)
+        decisions = apply.people_link(
+            decisions, facts=facts, people=lambda: people_from_users(flow.harvest.list_users())
+        )
         current = {
             eid: (row.snapshot or {}).get("document")
             for eid, row in rows.items()

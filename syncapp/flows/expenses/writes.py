@@ -5,6 +5,7 @@ the receipts."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from syncapp.flows.expenses.assign import Assignment, Document
 from syncapp.flows.expenses.documents import (
@@ -61,14 +62,17 @@ class DocumentsApply:
 
     # --- people ----------------------------------------------------------------------------
 
-    def people_link(self, decisions: dict[str, Decision], *, facts, people) -> dict:
+    def people_link(self, decisions: dict[str, Decision], *, facts, people: Callable) -> dict:
         """Link or create the contacts of the people with something to send; the expenses of a
         person who cannot be linked safely wait with the reason."""
         for eid, fact in facts.items():
             self.user_of[eid] = fact.user_id
         senders = {d.user_id for d in decisions.values() if d.action == SEND}
-        wanted = [people[u] for u in sorted(senders) if u in people]
-        missing = senders - set(people)
+        unlinked = {u for u in senders if not self.people.contact_of(u)}
+        # Harvest's users (names, e-mails) are read only when someone needs a contact.
+        known = people() if unlinked else {}
+        wanted = [known[u] for u in sorted(unlinked) if u in known]
+        missing = unlinked - set(known)
         self.people.ensure(wanted, dry_run=self.flow.dry_run)
         out = {}
         for eid, decision in decisions.items():

@@ -81,7 +81,7 @@ def governors_wait_a_minute(flow: FlowContext) -> None:
             governor.max_wait = MINUTE_WAIT
 
 
-def _settings_max_age(flow: FlowContext) -> timedelta:
+def settings_max_age(flow: FlowContext) -> timedelta:
     if flow.run.trigger != SyncRun.Trigger.SCHEDULE:
         return SETTINGS_MAX_AGE
     hours = getattr(settings, "XERO_SETTINGS_POLL_MAX_AGE_HOURS", 24)
@@ -100,7 +100,7 @@ class InvoiceRun:
         self.settings = (
             cached_settings and xero_settings_get(integration=integration)
         ) or xero_settings_get(
-            integration=integration, xero=flow.xero, max_age=_settings_max_age(flow)
+            integration=integration, xero=flow.xero, max_age=settings_max_age(flow)
         )
         company = flow.harvest.get_company()
         self.mapping = mapping_context_load(
