@@ -7,25 +7,42 @@ from django.utils.html import format_html
 from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
 
+from syncapp.admin.ledger_expenses import ExpenseLedgerMixin, expense_resync_ids
 from syncapp.admin.preflight import preflight_view
 from syncapp.admin.readonly import ReadOnlyAdmin
-from syncapp.flows.invoices.services import (
-    invoices_resync_request,
-    invoices_write_off_approve,
-)
+from syncapp.flows.invoices.services import invoices_write_off_approve
 from syncapp.flows.registry import flow_for_kind, flow_get
 from syncapp.models import Cursor, Integration, SyncKind, SyncLink
 
-INVOICE_KINDS = (SyncKind.INVOICE, SyncKind.CREDIT_NOTE)
+RESYNC_BUTTON = {
+    SyncKind.INVOICE: "Resync this invoice",
+    SyncKind.CREDIT_NOTE: "Resync this credit note",
+    SyncKind.EXPENSE: "Resync this expense",
+    SyncKind.EXPENSE_DOC: "Resync the expenses on it",
+}
+
+
+def resync_ids(kind: str, harvest_id: str | None, snapshot: dict) -> list[str] | None:
+    """The Harvest ids a resync of this row sends back to its flow; None when it has none."""
+    try:
+        flow = flow_for_kind(kind)
+    except KeyError:  # a kind no flow owns yet (cost journals)
+        return None
+    if not harvest_id or flow.resync is None:
+        return None
+    if kind in (SyncKind.EXPENSE, SyncKind.EXPENSE_DOC, SyncKind.PERSON):
+        return expense_resync_ids(kind=kind, harvest_id=harvest_id, snapshot=snapshot) or None
+    return [harvest_id]
 
 
 @admin.register(SyncLink)
-class SyncLinkAdmin(ReadOnlyAdmin):
+class SyncLinkAdmin(ExpenseLedgerMixin, ReadOnlyAdmin):
     list_display = (
         "label",
         "kind",
         "integration",
         "state",
+        "receipt_column",
         "harvest_id",
         "xero_id",
         "synced_at",
@@ -43,13 +60,17 @@ class SyncLinkAdmin(ReadOnlyAdmin):
     # What finance reads first; the technical fields (ids, hash, attempts) after.
     FIRST = ("label", "kind", "integration", "state", "last_error", "account_rules")
 
+    def get_list_display(self, request):
+        """The receipt column where expenses are listed (all kinds, or expenses only)."""
+        shown = super().get_list_display(request)
+        if request.GET.get("kind__exact", SyncKind.EXPENSE) != SyncKind.EXPENSE:
+            return tuple(name for name in shown if name != "receipt_column")
+        return shown
+
     def get_readonly_fields(self, request, obj=None):
-        rest = [
-            f.name
-            for f in self.model._meta.fields
-            if f.name not in self.exclude and f.name not in self.FIRST
-        ]
-        return [*self.FIRST, *rest]
+        first = self.first_fields(obj) or self.FIRST
+        rest = [f.name for f in self.model._meta.fields if f.name not in self.exclude + first]
+        return [*first, *rest]
 
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj)
@@ -89,16 +110,14 @@ class SyncLinkAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         chosen: dict[tuple[int, str], list[str]] = {}
         skipped = 0
-        rows = queryset.filter(harvest_id__isnull=False).values_list(
-            "integration_id", "kind", "harvest_id"
-        )
-        for integration_id, kind, harvest_id in rows:
-            flow = flow_for_kind(kind)
-            if flow.resync is None:
+        rows = queryset.values_list("integration_id", "kind", "harvest_id", "snapshot")
+        for integration_id, kind, harvest_id, snapshot in rows:
+            ids = resync_ids(kind, harvest_id, snapshot or {})
+            if ids is None:
                 skipped += 1
                 continue
-            chosen.setdefault((integration_id, flow.name), []).append(harvest_id)
-        skipped += queryset.filter(harvest_id__isnull=True).count()
+            ids_for = chosen.setdefault((integration_id, flow_for_kind(kind).name), [])
+            ids_for.extend(i for i in ids if i not in ids_for)
         integrations = Integration.objects.in_bulk({pk for pk, _ in chosen})
         for (integration_id, name), harvest_ids in chosen.items():
             flow = flow_get(name)
@@ -147,9 +166,13 @@ class SyncLinkAdmin(ReadOnlyAdmin):
     def resync_one_view(self, request, link_id: int):
         if request.method != "POST" or not self._can_resync(request):
             raise PermissionDenied
-        link = get_object_or_404(SyncLink, pk=link_id, kind__in=INVOICE_KINDS)
-        run = invoices_resync_request(
-            integration=link.integration, harvest_ids=[link.harvest_id], user=request.user
+        link = get_object_or_404(SyncLink, pk=link_id, kind__in=list(RESYNC_BUTTON))
+        ids = resync_ids(link.kind, link.harvest_id, link.snapshot or {})
+        if not ids:
+            messages.warning(request, "Nothing on this row can be resynced; left alone.")
+            return redirect("admin:syncapp_synclink_change", link.pk)
+        run = import_string(flow_for_kind(link.kind).resync)(
+            integration=link.integration, harvest_ids=ids, user=request.user
         )
         messages.success(
             request, f"Resync of {link.label or link.harvest_id} queued (run #{run.pk})."
@@ -159,9 +182,9 @@ class SyncLinkAdmin(ReadOnlyAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
         link = SyncLink.objects.filter(pk=object_id).only("kind").first() if object_id else None
-        extra_context["can_resync"] = bool(
-            link and link.kind in INVOICE_KINDS and self._can_resync(request)
-        )
+        button = RESYNC_BUTTON.get(link.kind) if link else None
+        extra_context["can_resync"] = bool(button and self._can_resync(request))
+        extra_context["resync_label"] = button or ""
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
@@ -182,6 +205,7 @@ class SyncLinkAdmin(ReadOnlyAdmin):
                 view(self.resync_one_view),
                 name="syncapp_synclink_resync",
             ),
+            *self.expense_urls(),
             *super().get_urls(),
         ]
 

@@ -1,9 +1,11 @@
-"""The invoice preflight page: every problem a sync would trip over, with what to do, before it
-tries. Reached from the ledger list ("Invoice preflight") or /admin/syncapp/synclink/preflight/<id>/.
+"""The preflight page: every problem a sync would trip over, with what to do, before it tries.
+Reached from the ledger list ("Preflight") or /admin/syncapp/synclink/preflight/<id>/.
 GET shows the checks on what is cached; the buttons refresh Xero's settings or also check the
 Harvest invoices not yet in Xero (reads only). Invoices held for a missing tax rate or currency
 get their fix here (finance with `syncapp.trigger_sync`): create the rate in Xero, map it to an
-existing rate, or enable the currency; the held invoices are sent right after."""
+existing rate, or enable the currency; the held invoices are sent right after. Its Expenses
+section lists what holds expenses back (unmapped categories, the card account), each linking to
+the mapping or setting that fixes it."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
+from syncapp.flows.expenses.preflight import expenses_preflight_check
 from syncapp.flows.invoices.fixes import (
     FixRefused,
     held_currency_enable,
@@ -111,9 +114,10 @@ def preflight_view(model_admin, request, integration_id: int):
         problems = invoices_preflight(integration=integration)
     settings = xero_settings_get(integration=integration)
     rates, report_types = _choices(settings)
+    expense_problems = expenses_preflight_check(integration=integration, settings=settings)
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": f"Invoice preflight — {integration}",
+        "title": f"Preflight — {integration}",
         "integration": integration,
         "problems": problems,
         "blocking": [p for p in problems if p.blocking],
@@ -122,6 +126,10 @@ def preflight_view(model_admin, request, integration_id: int):
         "can_fix": request.user.has_perm("syncapp.trigger_sync"),
         "xero_rates": rates,
         "report_tax_types": report_types,
+        "expense_problems": [
+            {"problem": p, "fix_label": "Set it" if p.code == "expense_card_account" else "Map it"}
+            for p in expense_problems
+        ],
         "opts": model_admin.model._meta,
     }
     return TemplateResponse(request, "admin/syncapp/preflight/preflight.html", context)
