@@ -204,14 +204,14 @@ def test_a_scheduled_run_refreshes_xero_settings_daily_a_run_by_hand_six_hourly(
     sandbox_integration,
 ):
     from syncapp.flows.base import FlowContext, RunRecorder
-    from syncapp.flows.invoices.runner import _settings_max_age
+    from syncapp.flows.invoices.runner import settings_max_age
 
     def max_age(trigger):
         run = SyncRun.objects.create(
             integration=sandbox_integration, flow="invoices", trigger=trigger
         )
         ctx = FlowContext(run=run, harvest=None, xero=None, recorder=RunRecorder(run=run))
-        return _settings_max_age(ctx)
+        return settings_max_age(ctx)
 
     assert max_age(SyncRun.Trigger.SCHEDULE) == timedelta(hours=24)
     assert max_age(SyncRun.Trigger.MANUAL) == timedelta(hours=6)
