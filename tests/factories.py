@@ -6,6 +6,7 @@ from mappings.models import (
     AccountMapping,
     ContactMatchRule,
     CurrencyMapping,
+    ExpenseCategoryMapping,
     TaxMapping,
     TrackingMapping,
 )
@@ -178,6 +179,16 @@ class ContactMatchRuleFactory(factory.django.DjangoModelFactory):
         model = ContactMatchRule
 
     integration = factory.SubFactory(IntegrationFactory)
+
+
+class ExpenseCategoryMappingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExpenseCategoryMapping
+
+    integration = factory.SubFactory(IntegrationFactory)
+    harvest_expense_category_id = factory.Sequence(lambda n: str(4100 + n))
+    name = factory.Sequence(lambda n: f"Category {n}")
+    account_code = "429"
 
 
 class PaymentLedgerEntryFactory(SyncLinkFactory):

@@ -23,6 +23,7 @@ OBJECT_FACTORIES = {
     "mappings.trackingmapping": factories.TrackingMappingFactory,
     "mappings.currencymapping": factories.CurrencyMappingFactory,
     "mappings.contactmatchrule": factories.ContactMatchRuleFactory,
+    "mappings.expensecategorymapping": factories.ExpenseCategoryMappingFactory,
 }
 
 # What Finance may do, page by page: (changelist, add, change) status codes.
@@ -44,6 +45,7 @@ FINANCE_EXPECTED = {
             "trackingmapping",
             "currencymapping",
             "contactmatchrule",
+            "expensecategorymapping",
         )
     },
 }

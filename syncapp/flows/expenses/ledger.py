@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db.models import Q
+from django.utils import timezone
 
 from syncapp.flows.expenses.assign import Document, document_group
 from syncapp.flows.xero_cache import json_plain
@@ -103,25 +104,31 @@ def person_links_load(*, integration: Integration) -> dict[str, SyncLink]:
 def expense_rows_write(
     *, integration: Integration, rows: list[tuple[str, str, str, str, dict]]
 ) -> None:
-    """(expense id, label, state, reason, snapshot) for each row, in one statement."""
-    if not rows:
-        return
-    ledger_upsert(
-        rows=[
-            SyncLink(
-                integration=integration,
-                kind=EXPENSE,
-                harvest_id=eid,
-                label=label[:255],
-                state=state,
-                last_error=reason,
-                snapshot=json_plain(snapshot),
-            )
-            for eid, label, state, reason, snapshot in rows
-        ],
-        key="harvest_id",
-        update_fields=["label", "state", "last_error", "snapshot"],
-    )
+    """(expense id, label, state, reason, snapshot) for each row: one statement for the synced
+    ones (stamped now) and one for the rest (their last sync time kept)."""
+    now = timezone.now()
+    for synced in (True, False):
+        chosen = [r for r in rows if (r[2] == SyncLink.State.SYNCED) == synced]
+        if not chosen:
+            continue
+        ledger_upsert(
+            rows=[
+                SyncLink(
+                    integration=integration,
+                    kind=EXPENSE,
+                    harvest_id=eid,
+                    label=label[:255],
+                    state=state,
+                    last_error=reason,
+                    snapshot=json_plain(snapshot),
+                    synced_at=now if synced else None,
+                )
+                for eid, label, state, reason, snapshot in chosen
+            ],
+            key="harvest_id",
+            update_fields=["label", "state", "last_error", "snapshot"]
+            + (["synced_at"] if synced else []),
+        )
 
 
 def rows_save(links: list[SyncLink]) -> None:

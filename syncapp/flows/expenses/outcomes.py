@@ -56,11 +56,11 @@ class _Outcomes:
             api_error=api_error,
         )
 
-    def row(self, eid, label, state, reason, *, raw, document=None) -> None:
+    def row(self, eid, label, state, reason, *, raw, document=None, note="") -> None:
         if self.dry_run:
             return
         previous = dict((self.rows[eid].snapshot or {}) if eid in self.rows else {})
-        snapshot = {**previous, "harvest": json_plain(raw)}
+        snapshot = {**previous, "harvest": json_plain(raw), "note": note}
         if document is not None:
             snapshot["document"] = document
             doc = self.docs.get(document)
@@ -160,9 +160,12 @@ def outcomes_record(*, flow, decisions, apply, assignment, rows, facts, raws, re
         elif decision.action == HOLD:
             out.row(eid, label, S.HELD, decision.reason, raw=raw, document=in_document)
             out.event(A.HOLD, eid, label, decision.reason)
-        elif decision.action in (CLIENT, INVOICED):
-            state = S.SYNCED if decision.action == INVOICED else S.HELD
-            out.row(eid, label, state, decision.reason, raw=raw)
+        elif decision.action == CLIENT:
+            out.row(eid, label, S.HELD, decision.reason, raw=raw)
+            out.event(A.SKIP, eid, label, decision.reason)
+        elif decision.action == INVOICED:
+            # Not an error: the row says where it went in its note, not as "last error".
+            out.row(eid, label, S.SYNCED, "", raw=raw, note=decision.reason)
             out.event(A.SKIP, eid, label, decision.reason)
         elif decision.action == SKIP:
             suffix = f" It stays on {_where(in_document)} as sent." if in_document else ""
