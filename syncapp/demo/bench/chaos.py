@@ -35,6 +35,7 @@ from typing import Any
 
 from django.test.utils import override_settings
 
+from mappings.models import ExpenseCategoryMapping
 from syncapp.demo.bench._chaos_case import (
     FAULT_HOLD_SECONDS,
     Chaos,
@@ -98,7 +99,14 @@ def chaos_case(*, seed: int, policy: str, opts: Options, logs: Path) -> dict[str
     with served(rig.app) as url:
         name = f"chaos {seed} {policy} {uuid.uuid4().hex[:6]}"
         integration = sandbox_connect(url=url, name=name)
-        Integration.objects.filter(pk=integration.pk).update(numbering_policy=policy)
+        # Chaos is about contacts, invoices and payments; expenses (their own fault bench and
+        # SIGKILL test) would only spend the organisation's minute limit on receipts here.
+        Integration.objects.filter(pk=integration.pk).update(
+            numbering_policy=policy, expense_mode=Integration.ExpenseMode.OFF
+        )
+        ExpenseCategoryMapping.objects.filter(integration=integration).update(
+            mode=Integration.ExpenseMode.OFF
+        )
         integration.refresh_from_db()
         logs.mkdir(parents=True, exist_ok=True)
         chaos = Chaos(rig, url, integration, random.Random(f"{seed}-{policy}"), opts, logs)
