@@ -10,13 +10,11 @@ from pathlib import Path
 import pytest
 
 from mappings.models import ExpenseCategoryMapping
-from syncapp.demo.bench.invoices import SharedClock
 from syncapp.models import SyncKind, SyncLink, SyncRun
-from syncapp.services.runs import sync_run_execute
 from tests.browser.conftest import browser_page  # noqa: F401 - the shared Chromium fixture
 from tests.factories import UserFactory
 from tests.flows.conftest import sandbox_build, sandbox_integration_create, sandbox_served
-from tests.flows.expenses.helpers import expenses_run
+from tests.flows.expenses.helpers import expenses_run, run_as_a_worker_would
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,18 +24,6 @@ SCREENSHOTS = Path(os.environ.get("HXSYNC_SCREENSHOTS", "/tmp/hxsync-screenshots
 def shot(page, name):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"expenses-{name}.png"), full_page=True)
-
-
-def run_as_a_worker_would(sandbox, run: SyncRun) -> SyncRun:
-    """The queued run, executed here and resumed after each rate-limit wait."""
-    clock = SharedClock(sandbox.clock)
-    for _ in range(10):
-        sync_run_execute(run_id=run.pk, transport=sandbox.transport, clock=clock)
-        run.refresh_from_db()
-        if run.status != SyncRun.Status.QUEUED:
-            return run
-        SyncRun.objects.filter(pk=run.pk).update(due_at=None)
-    return run
 
 
 def log_in(page, url):

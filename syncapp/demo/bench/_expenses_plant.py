@@ -21,8 +21,8 @@ from syncapp.models import Integration
 from syncapp.providers.xero.writes import ATTACHMENT_MAX_BYTES
 from syncapp.sandbox.harvest.common import new_id
 from syncapp.sandbox.harvest.money import money
-from syncapp.sandbox.harvest.seed_activity import APPROVED_LOCK, _receipt_bytes, _receipt_png
-from syncapp.sandbox.harvest.seed_expense_cases import _large_scan
+from syncapp.sandbox.harvest.seed_activity import _receipt_bytes, _receipt_png
+from syncapp.sandbox.harvest.seed_expense_cases import _large_scan, approved_expense
 
 CARD_ACCOUNT = "095"
 # Harvest category name -> (Xero account code from the sandbox's chart, mode).
@@ -90,26 +90,18 @@ def _expense(
         total = money(Decimal(rng.randrange(350, 90000)) / 100)
     day = rng.choice(days)
     stamp = f"{(day + timedelta(days=2)).isoformat()}T10:{expense_id % 60:02d}:00Z"
-    record = {
-        "id": expense_id,
-        "_user_id": assignment["_user_id"],
-        "_project_id": project["id"],
-        "_client_id": project["_client_id"],
-        "_expense_category_id": category["id"],
-        "_user_assignment_id": assignment["id"],
-        "_invoice_id": None,
-        "notes": f"{category['name']} for {project['name']}",
-        "units": units,
-        "total_cost": total,
-        "billable": bool(project["is_billable"]) and rng.random() < 0.5,
-        "is_closed": True,
-        "is_locked": True,
-        "is_billed": False,
-        "locked_reason": APPROVED_LOCK,
-        "spent_date": day.isoformat(),
-        "created_at": stamp,
-        "updated_at": stamp,
-    }
+    record = approved_expense(
+        expense_id=expense_id,
+        assignment=assignment,
+        project=project,
+        category=category,
+        day=day,
+        units=units,
+        total=total,
+        billable=bool(project["is_billable"]) and rng.random() < 0.5,
+        created_at=stamp,
+        updated_at=stamp,
+    )
     hs.expenses[expense_id] = record
     return record
 

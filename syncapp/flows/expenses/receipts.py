@@ -17,14 +17,10 @@ from syncapp.flows.expenses.ledger import rows_save
 from syncapp.models import SyncLink
 from syncapp.providers.errors import ApiError, AuthExpired, Forbidden, GovernorWouldWait
 from syncapp.providers.xero.idempotency import idempotency_key_derive
+from syncapp.providers.xero.writes import ATTACHMENT_EXTENSIONS, ATTACHMENT_MAX_BYTES
 
 logger = logging.getLogger(__name__)
 
-MAX_BYTES = 10 * 1024 * 1024  # Xero's per-file limit for attachments through the API
-ALLOWED = frozenset(
-    "7z bmp csv doc docx eml gif jpeg jpg keynote msg numbers odf ods odt pages pdf png ppt pptx "
-    "rar rtf tif tiff txt xls xlsx zip".split()
-)
 ENTITY = {"bill": "Invoices", "spend": "BankTransactions"}
 INTERRUPTED = "Receipt upload interrupted; the next run checks Xero and finishes it."
 
@@ -36,12 +32,12 @@ def receipt_key(expense) -> str:
 
 def _refusal(name: str, size: int | None) -> str:
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in ALLOWED:
+    if extension not in ATTACHMENT_EXTENSIONS:
         return (
             f"Receipt not attached: Xero does not take .{extension or '?'} files. The expense "
             "is in Xero; attach a PDF or image of the receipt there by hand."
         )
-    if size is not None and size > MAX_BYTES:
+    if size is not None and size > ATTACHMENT_MAX_BYTES:
         return (
             f"Receipt not attached: {size / 1048576:.1f} MB, and Xero takes at most 10 MB per "
             "file. The expense is in Xero; attach a smaller copy there by hand."

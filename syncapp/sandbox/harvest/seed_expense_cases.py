@@ -107,7 +107,37 @@ def _claim(
     total = money(units * category["unit_price"]) if units is not None else money(amount)
     spent = _at(day, 18, expense_id % 60)
     approved = _at(day + timedelta(days=3), 10, 0)
-    record: Record = {
+    record = approved_expense(
+        expense_id=expense_id,
+        assignment=assignment,
+        project=project,
+        category=category,
+        day=day,
+        units=units,
+        total=total,
+        billable=False,
+        created_at=spent,
+        updated_at=min(approved, _at(s.today, 9, 0)),
+    )
+    hs.expenses[expense_id] = record
+    return record
+
+
+def approved_expense(
+    *,
+    expense_id: int,
+    assignment: Record,
+    project: Record,
+    category: Record,
+    day: date,
+    units: Decimal | None,
+    total: Decimal,
+    billable: bool,
+    created_at: str,
+    updated_at: str,
+) -> Record:
+    """An expense a manager has approved (closed and locked), as Harvest stores it."""
+    return {
         "id": expense_id,
         "_user_id": assignment["_user_id"],
         "_project_id": project["id"],
@@ -118,17 +148,15 @@ def _claim(
         "notes": f"{category['name']} for {project['name']}",
         "units": units,
         "total_cost": total,
-        "billable": False,
+        "billable": billable,
         "is_closed": True,
         "is_locked": True,
         "is_billed": False,
         "locked_reason": APPROVED_LOCK,
         "spent_date": day.isoformat(),
-        "created_at": spent,
-        "updated_at": min(approved, _at(s.today, 9, 0)),
+        "created_at": created_at,
+        "updated_at": updated_at,
     }
-    hs.expenses[expense_id] = record
-    return record
 
 
 def _large_scan(expense_id: int) -> bytes:

@@ -20,6 +20,12 @@ def expenses_run(integration, sandbox, *, dry_run: bool = False, rounds: int = 6
     run = SyncRun.objects.create(
         integration=integration, flow="expenses", trigger=SyncRun.Trigger.COMMAND, dry_run=dry_run
     )
+    return run_as_a_worker_would(sandbox, run, rounds=rounds)
+
+
+def run_as_a_worker_would(sandbox, run: SyncRun, *, rounds: int = 10) -> SyncRun:
+    """A queued run, executed here on the sandbox's clock and resumed after each rate-limit
+    wait, as a worker would."""
     clock = SharedClock(sandbox.clock)
     for _ in range(rounds):
         sync_run_execute(run_id=run.pk, transport=sandbox.transport, clock=clock)
