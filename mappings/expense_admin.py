@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from mappings import resources
-from mappings.admin import MappingAdmin, MappingAdminForm
+from mappings.admin_base import MappingAdmin, MappingAdminForm
 from mappings.models import ExpenseCategoryMapping
 from mappings.models.validators import harvest_id_validator
 from mappings.xero_codes import XeroCodes, xero_codes_for
