@@ -1,5 +1,6 @@
 from syncapp.models.conflicts import Conflict
 from syncapp.models.connection import Connection
+from syncapp.models.costs import ProjectMonth
 from syncapp.models.governor import RateGovernorState
 from syncapp.models.integration import Integration
 from syncapp.models.ledger import Cursor, SyncKind, SyncLink
@@ -15,6 +16,7 @@ __all__ = [
     "Integration",
     "IntegrationLease",
     "PaymentLedgerEntry",
+    "ProjectMonth",
     "RateGovernorState",
     "SyncEvent",
     "SyncKind",

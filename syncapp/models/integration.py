@@ -1,3 +1,4 @@
+from django.core.validators import RegexValidator
 from django.db import models
 
 from syncapp.fields import EncryptedTextField
@@ -56,6 +57,14 @@ class Integration(models.Model):
         EXPENSE = "expense", "One bill per expense"
         WEEK = "week", "One bill per person per week"
         MONTH = "month", "One bill per person per month"
+
+    class JournalDebit(models.TextChoices):
+        COST_OF_SALES = "cost_of_sales", "Cost of sales"
+        WIP = "wip", "Work in progress (WIP)"
+
+    class JournalStatus(models.TextChoices):
+        DRAFT = "DRAFT", "Draft (finance posts it in Xero)"
+        POSTED = "POSTED", "Posted"
 
     class ExpenseBillStatus(models.TextChoices):
         DRAFT = "DRAFT", "Draft"
@@ -132,6 +141,45 @@ class Integration(models.Model):
         default=30,
         help_text="A billable expense still not on a Harvest invoice this many days after it "
         "was spent is flagged for finance.",
+    )
+    journal_debit = models.CharField(
+        max_length=16,
+        choices=JournalDebit.choices,
+        default=JournalDebit.COST_OF_SALES,
+        help_text="What the monthly cost journal debits, per project.",
+    )
+    journal_cost_account_code = models.CharField(
+        max_length=10, blank=True, help_text="Cost of sales account (its code in Xero)."
+    )
+    journal_wip_account_code = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="Work-in-progress account, when the journal debits WIP.",
+    )
+    journal_credit_account_code = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="The accrual or payroll-clearing account the journal credits.",
+    )
+    journal_status = models.CharField(
+        max_length=8, choices=JournalStatus.choices, default=JournalStatus.DRAFT
+    )
+    budget_thresholds = models.CharField(
+        max_length=60,
+        default="50,75,90,100",
+        validators=[
+            RegexValidator(
+                r"^\s*\d{1,3}(\s*,\s*\d{1,3})*\s*$",
+                "Percentages separated by commas, e.g. 50, 75, 90, 100.",
+            )
+        ],
+        help_text="Budget use (in %) at which the project's managers and finance are told, "
+        "once each.",
+    )
+    finance_emails = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Finance addresses for budget alerts, separated by commas.",
     )
     payment_match_policy = models.CharField(
         max_length=16,
