@@ -113,6 +113,17 @@ class IntegrationAdmin(admin.ModelAdmin):
                 ),
             },
         ),
+        (
+            "Budgets",
+            {
+                "description": (
+                    "The Budget alerts run compares each Harvest project's budget with its "
+                    "hours and costs and e-mails the project's managers and these addresses "
+                    "once for each threshold crossed (per month for monthly budgets)."
+                ),
+                "fields": ("budget_thresholds", "finance_emails"),
+            },
+        ),
     )
 
     def get_queryset(self, request):

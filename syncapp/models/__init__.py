@@ -1,3 +1,4 @@
+from syncapp.models.budgets import BudgetAlert
 from syncapp.models.conflicts import Conflict
 from syncapp.models.connection import Connection
 from syncapp.models.costs import ProjectMonth
@@ -10,6 +11,7 @@ from syncapp.models.webhooks import WebhookEvent
 from syncapp.models.xero_cache import XeroOrgCache
 
 __all__ = [
+    "BudgetAlert",
     "Conflict",
     "Connection",
     "Cursor",

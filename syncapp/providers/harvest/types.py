@@ -149,8 +149,10 @@ class HarvestProject:
     hourly_rate: Decimal | None
     budget: Decimal | None
     budget_by: str
+    budget_is_monthly: bool
     fee: Decimal | None
     cost_budget: Decimal | None
+    cost_budget_include_expenses: bool
     starts_on: date | None
     ends_on: date | None
     updated_at: datetime | None
@@ -170,8 +172,10 @@ class HarvestProject:
             hourly_rate=_d(data, "hourly_rate"),
             budget=_d(data, "budget"),
             budget_by=_s(data, "budget_by"),
+            budget_is_monthly=_b(data, "budget_is_monthly"),
             fee=_d(data, "fee"),
             cost_budget=_d(data, "cost_budget"),
+            cost_budget_include_expenses=_b(data, "cost_budget_include_expenses"),
             starts_on=_date(data, "starts_on"),
             ends_on=_date(data, "ends_on"),
             updated_at=_dt(data, "updated_at"),
