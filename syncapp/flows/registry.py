@@ -21,7 +21,6 @@ FLOW_MODULES = (
     "syncapp.flows.invoices.flow",
     "syncapp.flows.payments.flow",
     "syncapp.flows.expenses.flow",
-    "syncapp.flows.journals.flow",
     "syncapp.flows.budgets.flow",
 )
 ALL = "all"
