@@ -31,6 +31,7 @@ FINANCE_PERMISSIONS = (
     "syncapp.change_conflict",
     "syncapp.view_cursor",
     "syncapp.view_webhookevent",
+    "syncapp.view_projectmonth",
 )
 
 

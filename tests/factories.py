@@ -1,3 +1,6 @@
+from datetime import date
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -210,3 +213,20 @@ class PaymentLedgerEntryFactory(SyncLinkFactory):
             "source": "payment",
         }
     )
+
+
+class ProjectMonthFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "syncapp.ProjectMonth"
+
+    integration = factory.SubFactory(IntegrationFactory)
+    harvest_project_id = factory.Sequence(lambda n: str(14300000 + n))
+    project_name = factory.Sequence(lambda n: f"Project {n}")
+    harvest_client_id = "5735001"
+    client_name = "Acme Corporation"
+    month = factory.LazyFunction(lambda: date(2026, 7, 1))
+    currency = "USD"
+    hours = Decimal("10.00")
+    time_cost = Decimal("800.00")
+    expense_cost = Decimal("50.00")
+    revenue = Decimal("1500.00")

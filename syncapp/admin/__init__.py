@@ -1,9 +1,25 @@
 from django.contrib import admin
 
-from syncapp.admin import conflicts, connections, integrations, ledger, runs, webhooks
+from syncapp.admin import (
+    conflicts,
+    connections,
+    dashboard,
+    integrations,
+    ledger,
+    runs,
+    webhooks,
+)
 
 admin.site.site_header = "hxsync — Harvest ↔ Xero"
 admin.site.site_title = "hxsync"
 admin.site.index_title = "Keep Harvest and Xero in step"
 
-__all__ = ["conflicts", "connections", "integrations", "ledger", "runs", "webhooks"]
+__all__ = [
+    "conflicts",
+    "connections",
+    "dashboard",
+    "integrations",
+    "ledger",
+    "runs",
+    "webhooks",
+]

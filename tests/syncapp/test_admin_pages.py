@@ -18,6 +18,7 @@ OBJECT_FACTORIES = {
     "syncapp.cursor": factories.CursorFactory,
     "syncapp.webhookevent": factories.WebhookEventFactory,
     "syncapp.paymentledgerentry": factories.PaymentLedgerEntryFactory,
+    "syncapp.projectmonth": factories.ProjectMonthFactory,
     "mappings.accountmapping": factories.AccountMappingFactory,
     "mappings.taxmapping": factories.TaxMappingFactory,
     "mappings.trackingmapping": factories.TrackingMappingFactory,
@@ -37,6 +38,7 @@ FINANCE_EXPECTED = {
     "syncapp.cursor": (200, 403, 200),
     "syncapp.webhookevent": (200, 403, 200),
     "syncapp.paymentledgerentry": (200, 403, 200),
+    "syncapp.projectmonth": (200, 403, 200),
     **{
         f"mappings.{m}": (200, 200, 200)
         for m in (
