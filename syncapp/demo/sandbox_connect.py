@@ -79,6 +79,7 @@ def sandbox_connect(
         oauth_pending_choose(session=session, provider="xero", choice_id=outcome.choices[0]["id"])
     if created:
         demo_expense_categories_map(integration=integration, transport=transport)
+        demo_journal_setup(integration)
     return integration
 
 
@@ -108,6 +109,26 @@ def demo_expense_categories_map(*, integration: Integration, transport=None) -> 
         ExpenseCategoryMapping.objects.filter(integration=integration, name=name).update(
             account_code=code, mode=mode
         )
+
+
+def demo_journal_setup(integration: Integration) -> None:
+    """Monthly cost journals as finance would set them: each project's cost to Cost of Services
+    (310), credited to Payroll Clearing (814), left as drafts for finance to post."""
+    integration.journal_debit = Integration.JournalDebit.COST_OF_SALES
+    integration.journal_cost_account_code = "310"
+    integration.journal_wip_account_code = "640"
+    integration.journal_credit_account_code = "814"
+    integration.journal_status = Integration.JournalStatus.DRAFT
+    integration.save(
+        update_fields=[
+            "journal_debit",
+            "journal_cost_account_code",
+            "journal_wip_account_code",
+            "journal_credit_account_code",
+            "journal_status",
+            "updated_at",
+        ]
+    )
 
 
 def demo_mappings_create(*, integration: Integration) -> None:

@@ -9,6 +9,7 @@ import json
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from hxsync.logging import logs_to_stderr
 from syncapp.flows.base import SUMMARY_KEYS
@@ -30,17 +31,26 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Show what would change; write nothing."
         )
         parser.add_argument(
+            "--month",
+            help="journals: the month to journal, as YYYY-MM (default: the last closed month).",
+        )
+        parser.add_argument(
             "--wait",
             type=float,
             default=600.0,
             help="Seconds to wait while another run writes to the integration (default 600).",
         )
 
-    def handle(self, *args, flow, integration, dry_run, wait, **options):
+    def handle(self, *args, flow, integration, dry_run, wait, month=None, **options):
         logs_to_stderr()
+        scope = _month_scope(flow, month)
         target = _integration(integration)
         run = SyncRun.objects.create(
-            integration=target, flow=flow, trigger=SyncRun.Trigger.COMMAND, dry_run=dry_run
+            integration=target,
+            flow=flow,
+            trigger=SyncRun.Trigger.COMMAND,
+            dry_run=dry_run,
+            scope=scope,
         )
         finished = sync_run_execute(run_id=run.pk, wait_seconds=wait)
         if finished is None:
@@ -77,6 +87,27 @@ def run_summary(run: SyncRun) -> dict:
         "error": run.error,
         "flows": flows,
     }
+
+
+def _month_scope(flow: str, month: str | None) -> dict:
+    """--month goes into the run's scope; only the journals flow honours it."""
+    if month is None:
+        return {}
+    if flow != "journals":
+        raise CommandError("--month is for 'sync journals' only.", returncode=EXIT_FAILED)
+    from syncapp.flows.journals.plan import last_closed_month, month_parse
+
+    try:
+        chosen = month_parse(month)
+    except ValueError as error:
+        raise CommandError(str(error), returncode=EXIT_FAILED) from None
+    if chosen > last_closed_month(timezone.localdate()):
+        raise CommandError(
+            f"{month} is not closed yet: a cost journal is for a month that has ended. "
+            "Pick an earlier month.",
+            returncode=EXIT_FAILED,
+        )
+    return {"month": f"{chosen:%Y-%m}"}
 
 
 def _integration(integration_id):

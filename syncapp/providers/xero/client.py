@@ -215,6 +215,10 @@ class XeroClient(XeroWritesMixin, XeroHttp):
         ):
             yield ManualJournal.from_api(item)
 
+    def get_manual_journal(self, *, manual_journal_id: str) -> ManualJournal:
+        path = f"/ManualJournals/{quote(manual_journal_id)}"
+        return ManualJournal.from_api(self._list(path, "ManualJournals")[0])
+
     def list_bank_transactions(
         self,
         *,

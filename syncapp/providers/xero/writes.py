@@ -150,6 +150,20 @@ class XeroWritesMixin:
             idempotency_key=idempotency_key,
         )
 
+    def update_manual_journals(
+        self, *, journals: Sequence[Mapping], idempotency_key: str
+    ) -> BatchResult:
+        """POST /ManualJournals: update (by ManualJournalID) or create. A DRAFT journal takes
+        new lines; Status "DELETED" removes a draft, "VOIDED" a posted one."""
+        return self._batch(
+            "POST",
+            "/ManualJournals",
+            "ManualJournals",
+            "ManualJournalID",
+            journals,
+            idempotency_key=idempotency_key,
+        )
+
     def create_bank_transactions(
         self, *, transactions: Sequence[Mapping], idempotency_key: str
     ) -> BatchResult:

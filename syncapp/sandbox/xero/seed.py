@@ -56,6 +56,10 @@ ACCOUNTS = [
     # Last, so the accounts above keep their ids: the card company-card expenses are spent from.
     ("095", "Company Credit Card", "BANK", "NONE", {"BankAccountType": "CREDITCARD", "CurrencyCode": "USD",
                                                     "BankAccountNumber": "4111111111111111"}),
+    # Last too: what the monthly cost journals post to (work in progress, the payroll clearing
+    # account the cost of people's time is credited to until payroll is booked).
+    ("640", "Work in Progress", "CURRENT", "NONE", {}),
+    ("814", "Payroll Clearing", "CURRLIAB", "NONE", {}),
 ]
 
 # tax type, name, components (name, rate, compound), revenue?, expenses?, liabilities?, report type
