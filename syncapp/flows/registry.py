@@ -21,6 +21,7 @@ FLOW_MODULES = (
     "syncapp.flows.invoices.flow",
     "syncapp.flows.payments.flow",
     "syncapp.flows.expenses.flow",
+    "syncapp.flows.journals.flow",
     "syncapp.flows.budgets.flow",
 )
 ALL = "all"
