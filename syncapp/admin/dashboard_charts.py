@@ -24,6 +24,7 @@ def _layout(*, title: str, currency: str, **extra) -> dict:
         "title": {"text": title, "x": 0, "font": {"size": 15}},
         "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
         "height": 360,
+        "autosize": True,
         "legend": {"orientation": "h", "y": -0.15},
         "separators": ".,",
         "yaxis": {"title": {"text": currency}, "tickformat": ",.0f", "zeroline": True},
