@@ -195,6 +195,18 @@ if not 0 < HXSYNC_XERO_POLL_SHARE < 1:
 
 # Who is told, in the admin and in the User-Agent sent to Harvest, how to reach this install.
 HXSYNC_CONTACT_EMAIL = env.str("HXSYNC_CONTACT_EMAIL", default="finance@example.com")
+
+# Alerts (budget crossings) go out through Django's mail. Until EMAIL_URL names a server
+# (smtp+tls://user:password@host:587), messages are written as files under var/mail, so the
+# embedded default never tries a mail server it does not have and nothing leaves the machine.
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hxsync <hxsync@localhost>")
+# Where links in e-mails point (the admin's public address), e.g. https://hxsync.example.com
+HXSYNC_PUBLIC_URL = env.str("HXSYNC_PUBLIC_URL", default="http://127.0.0.1:8000")
 # OAuth apps registered with Harvest (id.getharvest.com/developers) and Xero (developer.xero.com).
 # Empty: Harvest connects by personal access token; Xero cannot connect until they are set
 # (the sandbox brings its own demo app).
