@@ -32,6 +32,7 @@ FINANCE_PERMISSIONS = (
     "syncapp.view_cursor",
     "syncapp.view_webhookevent",
     "syncapp.view_projectmonth",
+    "syncapp.view_budgetalert",
 )
 
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
 
 from mappings.models import (
     AccountMapping,
@@ -230,3 +231,20 @@ class ProjectMonthFactory(factory.django.DjangoModelFactory):
     time_cost = Decimal("800.00")
     expense_cost = Decimal("50.00")
     revenue = Decimal("1500.00")
+
+
+class BudgetAlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "syncapp.BudgetAlert"
+
+    integration = factory.SubFactory(IntegrationFactory)
+    harvest_project_id = factory.Sequence(lambda n: str(14400000 + n))
+    project_name = factory.Sequence(lambda n: f"Project {n}")
+    client_name = "Acme Corporation"
+    budget_kind = "Hours (project budget), total"
+    threshold = 75
+    used = Decimal("76.00")
+    budget = Decimal("100.00")
+    percent = Decimal("76.0")
+    unit = "hours"
+    crossed_at = factory.LazyFunction(timezone.now)

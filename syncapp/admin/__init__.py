@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from syncapp.admin import (
+    budgets,
     conflicts,
     connections,
     dashboard,
@@ -15,6 +16,7 @@ admin.site.site_title = "hxsync"
 admin.site.index_title = "Keep Harvest and Xero in step"
 
 __all__ = [
+    "budgets",
     "conflicts",
     "connections",
     "dashboard",

@@ -10,6 +10,7 @@ class SyncKind(models.TextChoices):
     EXPENSE = "expense", "Expense"
     EXPENSE_DOC = "expense_doc", "Expense bill / spend money"
     PERSON = "person", "Person (supplier contact)"
+    BUDGET = "budget", "Budget alert"
     JOURNAL = "journal", "Cost journal"
 
 

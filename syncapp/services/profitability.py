@@ -1,7 +1,8 @@
 """Revenue per project and month, from the Xero documents hxsync created (issue 15).
 
-The invoices flow keeps, on each ledger row, the Harvest invoice it sent (`snapshot["harvest"]`:
-issue date, currency, client, lines with their projects) and, once Xero accepted it, the lines
+The invoices flow keeps, on each synced ledger row, what revenue needs of the Harvest invoice
+(`snapshot["revenue"]`, or the whole invoice in `snapshot["harvest"]` on older rows):
+issue date, currency, client, lines with their projects, and, once Xero accepted it, the lines
 as sent (`snapshot["explain"]`: each line's amount net of discount and ex tax, its project). This
 module folds the SYNCED rows into `ProjectMonth.revenue`; the journals run writes the cost
 columns of the same rows and nothing here touches them.
@@ -66,7 +67,9 @@ def _month(value) -> date | None:
 def document_revenue(*, kind: str, snapshot: dict) -> list[RevenueLine] | None:
     """One synced document's revenue lines, ex tax, credit notes negative. None when the row
     holds no Harvest copy (nothing to date it by). Pure: no Django."""
-    harvest = (snapshot or {}).get("harvest") or {}
+    # "revenue": the facts the invoices flow keeps once a document is in Xero; "harvest": the
+    # whole Harvest invoice, on rows written before it did.
+    harvest = (snapshot or {}).get("revenue") or (snapshot or {}).get("harvest") or {}
     month = _month(harvest.get("issue_date") or "")
     if not harvest or month is None:
         return None

@@ -19,6 +19,7 @@ OBJECT_FACTORIES = {
     "syncapp.webhookevent": factories.WebhookEventFactory,
     "syncapp.paymentledgerentry": factories.PaymentLedgerEntryFactory,
     "syncapp.projectmonth": factories.ProjectMonthFactory,
+    "syncapp.budgetalert": factories.BudgetAlertFactory,
     "mappings.accountmapping": factories.AccountMappingFactory,
     "mappings.taxmapping": factories.TaxMappingFactory,
     "mappings.trackingmapping": factories.TrackingMappingFactory,
@@ -39,6 +40,7 @@ FINANCE_EXPECTED = {
     "syncapp.webhookevent": (200, 403, 200),
     "syncapp.paymentledgerentry": (200, 403, 200),
     "syncapp.projectmonth": (200, 403, 200),
+    "syncapp.budgetalert": (200, 403, 200),
     **{
         f"mappings.{m}": (200, 200, 200)
         for m in (

@@ -54,6 +54,32 @@ def _batches(items: list, size: int = BATCH):
         yield items[start : start + size]
 
 
+def revenue_facts(raw: dict | None) -> dict:
+    """What the profitability dashboard needs of the Harvest invoice once it is in Xero (its
+    month, currency, client and each line's project and amount), kept small on the row."""
+    if not raw:
+        return {}
+    client = raw.get("client") or {}
+    return json_plain(
+        {
+            "issue_date": raw.get("issue_date"),
+            "currency": raw.get("currency"),
+            "discount": raw.get("discount"),
+            "client": {"id": client.get("id"), "name": client.get("name")},
+            "line_items": [
+                {
+                    "project": {
+                        "id": (line.get("project") or {}).get("id"),
+                        "name": (line.get("project") or {}).get("name"),
+                    },
+                    "amount": line.get("amount"),
+                }
+                for line in raw.get("line_items") or []
+            ],
+        }
+    )
+
+
 def _totals(element: dict) -> tuple[Decimal | None, ...]:
     def value(name):
         raw = element.get(name)
@@ -295,6 +321,7 @@ class InvoiceApplier:
             "status": element.get("Status", ""),
             "expected": expected.as_dict(),
             "explain": op.doc.explain,
+            "revenue": revenue_facts(op.raw),
         }
         if actual == wanted:
             link.state = SyncLink.State.SYNCED
