@@ -114,6 +114,25 @@ class IntegrationAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Cost journals",
+            {
+                "description": (
+                    "Each month's project costs (hours at each time entry's cost rate, plus "
+                    "expenses where the project's budget includes them) go to Xero as one "
+                    "balanced manual journal: a debit per project, one credit for the total. "
+                    "Leave the credit account empty to keep journals off; the costs still feed "
+                    "the profitability dashboard and budget alerts."
+                ),
+                "fields": (
+                    "journal_debit",
+                    "journal_cost_account_code",
+                    "journal_wip_account_code",
+                    "journal_credit_account_code",
+                    "journal_status",
+                ),
+            },
+        ),
+        (
             "Budgets",
             {
                 "description": (

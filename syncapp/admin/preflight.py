@@ -24,6 +24,7 @@ from syncapp.flows.invoices.fixes import (
     held_tax_rate_create,
 )
 from syncapp.flows.invoices.services import invoices_preflight
+from syncapp.flows.journals.preflight import journals_preflight_check
 from syncapp.flows.xero_cache import xero_settings_get
 from syncapp.models import Integration
 from syncapp.providers.errors import ApiError
@@ -115,6 +116,7 @@ def preflight_view(model_admin, request, integration_id: int):
     settings = xero_settings_get(integration=integration)
     rates, report_types = _choices(settings)
     expense_problems = expenses_preflight_check(integration=integration, settings=settings)
+    journal_problems = journals_preflight_check(integration=integration, settings=settings)
     context = {
         **model_admin.admin_site.each_context(request),
         "title": f"Preflight — {integration}",
@@ -130,6 +132,7 @@ def preflight_view(model_admin, request, integration_id: int):
             {"problem": p, "fix_label": "Set it" if p.code == "expense_card_account" else "Map it"}
             for p in expense_problems
         ],
+        "journal_problems": journal_problems,
         "opts": model_admin.model._meta,
     }
     return TemplateResponse(request, "admin/syncapp/preflight/preflight.html", context)
