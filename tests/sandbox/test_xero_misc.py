@@ -89,6 +89,35 @@ def test_manual_journal_must_balance(xero):
         Decimal("100.00"), Decimal("-100.00")]
 
 
+def test_manual_journal_status_codes(xero):
+    """Xero's codes: DELETED is a deleted draft, VOIDED a voided posted journal; a posted
+    journal never goes back to draft."""
+    lines = [{"LineAmount": 50, "AccountCode": "477"}, {"LineAmount": -50, "AccountCode": "800"}]
+
+    def made(status):
+        body = {"Narration": f"{status} accrual", "JournalLines": lines, "Date": "2026-01-31",
+                "Status": status}
+        return xero.put(f"{API}/ManualJournals", json={"ManualJournals": [body]}).json()[
+            "ManualJournals"][0]["ManualJournalID"]
+
+    def change(journal_id, status):
+        # One record by its id: a refusal is Xero's 400 ValidationException with the element.
+        body = xero.post(f"{API}/ManualJournals/{journal_id}",
+                         json={"ManualJournals": [{"Narration": "Accrual", "JournalLines": lines,
+                                                   "Status": status}]}).json()
+        return (body.get("ManualJournals") or body["Elements"])[0]
+
+    draft, posted = made("DRAFT"), made("POSTED")
+    assert change(draft, "VOIDED")["ValidationErrors"][0]["Message"].startswith(
+        "Only a posted manual journal can be voided")
+    assert change(posted, "DELETED")["ValidationErrors"][0]["Message"].startswith(
+        "Only a draft manual journal can be deleted")
+    assert change(posted, "DRAFT")["ValidationErrors"][0]["Message"] == (
+        "A posted manual journal cannot be returned to draft.")
+    assert change(draft, "DELETED")["Status"] == "DELETED"
+    assert change(posted, "VOIDED")["Status"] == "VOIDED"
+
+
 def test_bank_transaction_totals_and_bank_account(xero, customer):
     receive = {"Type": "RECEIVE", "Contact": {"ContactID": customer}, "BankAccount": {"Code": "090"},
                "Date": "2026-01-12", "LineAmountTypes": "Inclusive",

@@ -65,6 +65,21 @@ def _date(raw: dict[str, Any], record: dict[str, Any], now, errors: list[str]) -
     record.setdefault("Date", now.date())
 
 
+def _journal_status_errors(existing: dict | None, status: str) -> list[str]:
+    """Xero's manual journal status codes: DELETED is a deleted draft, VOIDED a voided posted
+    journal, and a posted journal never goes back to draft."""
+    if existing is None:
+        return [] if status in ("DRAFT", "POSTED") else ["A new manual journal must be DRAFT or POSTED."]
+    old = existing["Status"]
+    if status == "DELETED" and old != "DRAFT":
+        return ["Only a draft manual journal can be deleted; void a posted one."]
+    if status == "VOIDED" and old != "POSTED":
+        return ["Only a posted manual journal can be voided; delete a draft one."]
+    if status == "DRAFT" and old == "POSTED":
+        return ["A posted manual journal cannot be returned to draft."]
+    return []
+
+
 def journal_prepare(state: XeroState, raw: Any, *, ctx: BatchContext, path_id: str | None = None) -> PreparedRecord:
     if not isinstance(raw, dict):
         return PreparedRecord({}, {}, None, ["ManualJournal must be an object."])
@@ -80,6 +95,7 @@ def journal_prepare(state: XeroState, raw: Any, *, ctx: BatchContext, path_id: s
         if name in raw:
             record[name] = raw[name]
     record["Status"] = str(raw.get("Status") or record.get("Status") or "DRAFT").upper()
+    errors += _journal_status_errors(existing, record["Status"])
     record["LineAmountTypes"] = raw.get("LineAmountTypes") or record.get("LineAmountTypes") or "NoTax"
     _date(raw, record, ctx.now, errors)
     if not record.get("Narration"):
