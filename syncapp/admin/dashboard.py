@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from syncapp.admin.dashboard_charts import (
     PLOTLY_VERSION,
+    chart_budget_burn,
     chart_by_month,
     chart_margin_by_project,
     figure_json,
@@ -36,6 +37,7 @@ from syncapp.services.profitability_report import (
     GROUPINGS,
     Figures,
     ReportFilters,
+    report_budget_burn,
     report_by_month,
     report_choices,
     report_has_data,
@@ -199,6 +201,7 @@ class ProjectMonthAdmin(ReadOnlyAdmin):
         charted = ReportFilters(**{**filters.__dict__, "currency": currency})
         months = report_by_month(filters=charted)
         projects = report_top_projects(filters=charted, top=TOP_PROJECTS)
+        budgets = report_budget_burn(filters=filters, top=TOP_PROJECTS)
         several = len(filters.integration_ids) != 1 and Integration.objects.count() > 1
         page = Paginator(report_table(filters=filters), PAGE_SIZE).get_page(request.GET.get("p"))
         choices = report_choices(filters=filters)
@@ -226,6 +229,7 @@ class ProjectMonthAdmin(ReadOnlyAdmin):
             )
             if projects
             else "",
+            "chart_budgets": figure_json(chart_budget_burn(budgets=budgets)) if budgets else "",
         }
 
     def export_view(self, request):

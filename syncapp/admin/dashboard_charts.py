@@ -15,6 +15,7 @@ REVENUE_COLOUR = "#417690"  # the admin's own blue
 COST_COLOUR = "#c9a227"
 MARGIN_COLOUR = "#2e7d32"
 LOSS_COLOUR = "#ba2121"  # the admin's error red
+WARN_COLOUR = "#e6a700"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 PLOTLY_VERSION = plotly.__version__
 
@@ -109,6 +110,46 @@ def chart_margin_by_project(*, projects: list[Figures], currency: str) -> go.Fig
         yaxis={"automargin": True, "type": "category"},
         showlegend=False,
     )
+    return figure
+
+
+def chart_budget_burn(*, budgets: list) -> go.Figure:
+    """Budget used by the most-used budgeted projects: over 100 % in red, from 90 % in amber."""
+    ranked = sorted(budgets, key=lambda b: b.percent)
+    labels = [f"{b.project_name or b.harvest_project_id} · {b.client_name}" for b in ranked]
+    colours = [
+        LOSS_COLOUR if b.percent > 100 else (WARN_COLOUR if b.percent >= 90 else MARGIN_COLOUR)
+        for b in ranked
+    ]
+    figure = go.Figure(
+        data=[
+            go.Bar(
+                name="Budget used",
+                orientation="h",
+                x=[float(b.percent) for b in ranked],
+                y=labels,
+                marker_color=colours,
+                customdata=[
+                    [float(b.used), float(b.budget), b.unit, b.budget_kind] for b in ranked
+                ],
+                hovertemplate=(
+                    "%{y}<br>%{x:.1f} % used: %{customdata[0]:,.2f} of %{customdata[1]:,.2f} "
+                    "%{customdata[2]}<br>%{customdata[3]}<extra></extra>"
+                ),
+            )
+        ]
+    )
+    figure.update_layout(
+        _layout(
+            title=f"Budget used: the {len(ranked)} most-used budgets",
+            currency="",
+            height=max(260, 60 + 26 * len(ranked)),
+        ),
+        xaxis={"title": {"text": "Budget used"}, "ticksuffix": " %"},
+        yaxis={"automargin": True, "type": "category"},
+        showlegend=False,
+    )
+    figure.add_vline(x=100, line_dash="dot", line_color=LOSS_COLOUR)
     return figure
 
 

@@ -1,4 +1,4 @@
-from syncapp.models.budgets import BudgetAlert
+from syncapp.models.budgets import BudgetAlert, ProjectBudget
 from syncapp.models.conflicts import Conflict
 from syncapp.models.connection import Connection
 from syncapp.models.costs import ProjectMonth
@@ -18,6 +18,7 @@ __all__ = [
     "Integration",
     "IntegrationLease",
     "PaymentLedgerEntry",
+    "ProjectBudget",
     "ProjectMonth",
     "RateGovernorState",
     "SyncEvent",

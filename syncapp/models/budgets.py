@@ -50,3 +50,33 @@ class BudgetAlert(models.Model):
     def __str__(self):
         when = f" {self.period:%Y-%m}" if self.period else ""
         return f"{self.project_name or self.harvest_project_id}{when}: {self.threshold} %"
+
+
+class ProjectBudget(models.Model):
+    """Each Harvest project's budget use as the last budgets run found it: what the
+    profitability dashboard shows as budget burn (this month's use for a monthly budget)."""
+
+    integration = models.ForeignKey(
+        "syncapp.Integration", on_delete=models.CASCADE, related_name="project_budgets"
+    )
+    harvest_project_id = models.CharField(max_length=20)
+    project_name = models.CharField(max_length=255, blank=True)
+    client_name = models.CharField(max_length=255, blank=True)
+    budget_kind = models.CharField(max_length=60, blank=True)
+    unit = models.CharField(max_length=8, blank=True, help_text='"hours" or a currency code.')
+    budget = models.DecimalField(max_digits=14, decimal_places=2)
+    used = models.DecimalField(max_digits=14, decimal_places=2)
+    percent = models.DecimalField(max_digits=8, decimal_places=1)
+    period = models.DateField(null=True, blank=True, help_text="The month, for a monthly budget.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-percent"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "harvest_project_id"], name="projectbudget_one_per_project"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.project_name}: {self.percent} % of {self.budget_kind}"

@@ -155,3 +155,21 @@ def _named(pairs) -> list[tuple[str, str]]:
 
 def report_has_data(*, filters: ReportFilters) -> bool:
     return report_rows(filters=ReportFilters(integration_ids=filters.integration_ids)).exists()
+
+
+def report_budget_burn(*, filters: ReportFilters, top: int) -> list:
+    """The budgeted projects among the filtered ones, most used first (as the last budgets run
+    found them): the dashboard's budget burn."""
+    from syncapp.models import ProjectBudget
+
+    projects = report_rows(
+        filters=ReportFilters(
+            **{**filters.__dict__, "month_from": None, "month_to": None, "currency": ""}
+        )
+    )
+    budgets = ProjectBudget.objects.filter(
+        harvest_project_id__in=projects.values("harvest_project_id")
+    )
+    if filters.integration_ids:
+        budgets = budgets.filter(integration_id__in=filters.integration_ids)
+    return list(budgets.order_by("-percent", "project_name")[:top])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db import transaction
 from django.utils import timezone
 
 from syncapp.engine import RunBlocked
@@ -26,7 +27,7 @@ from syncapp.flows.budgets.plan import (
     recipients_merge,
     thresholds_parse,
 )
-from syncapp.models import BudgetAlert, ProjectMonth, SyncEvent
+from syncapp.models import BudgetAlert, ProjectBudget, ProjectMonth, SyncEvent
 
 KIND = "budget"
 NO_COST_DATA = (
@@ -112,7 +113,49 @@ def budgets_run(ctx: FlowContext) -> None:
     if ctx.dry_run:
         extra["would_alert"] = [_describe(status, crossed) for status, crossed in fresh]
         return
+    budgets_keep(integration=integration, statuses=statuses)
     _alerts_deliver(ctx, fresh=fresh)
+
+
+def budgets_keep(*, integration, statuses: list[BudgetStatus]) -> None:
+    """Each project's use now, for the dashboard's budget burn (one statement; projects no
+    longer budgeted drop out)."""
+    rows = [
+        ProjectBudget(
+            integration=integration,
+            harvest_project_id=s.budget.project_id,
+            project_name=s.budget.project_name[:255],
+            client_name=s.budget.client_name[:255],
+            budget_kind=s.budget.kind_label[:60],
+            unit=s.unit[:8],
+            budget=s.budget.amount,
+            used=s.used,
+            percent=s.percent,
+            period=s.period,
+        )
+        for s in statuses
+    ]
+    with transaction.atomic():
+        ProjectBudget.objects.filter(integration=integration).exclude(
+            harvest_project_id__in=[r.harvest_project_id for r in rows]
+        ).delete()
+        ProjectBudget.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["integration", "harvest_project_id"],
+            update_fields=[
+                "project_name",
+                "client_name",
+                "budget_kind",
+                "unit",
+                "budget",
+                "used",
+                "percent",
+                "period",
+                "updated_at",
+            ],
+            batch_size=500,
+        )
 
 
 def _alerts_deliver(ctx: FlowContext, *, fresh: list[tuple[BudgetStatus, tuple[int, ...]]]):

@@ -1,6 +1,7 @@
 """Budgets run against the in-process sandbox: crossings recorded once, e-mailed once to the
 project's managers and finance, with the numbers in both bodies."""
 
+import json
 import smtplib
 from decimal import Decimal
 
@@ -191,3 +192,34 @@ def test_a_refused_message_fails_its_record_and_is_not_sent_again(sandbox, finan
     alert = BudgetAlert.objects.get()
     assert alert.sent_at is None and "EMAIL_HOST" in alert.note
     assert "finance@agency.example" in alert.recipients
+
+
+def test_each_projects_use_is_kept_for_the_dashboards_budget_burn(sandbox, finance, admin_client):
+    from django.urls import reverse
+
+    from syncapp.models import ProjectBudget
+
+    hours, cost = sandbox_projects(sandbox, 2)
+    budget_set(hours, by="project", amount="100")
+    budget_set(cost, by="project_cost", amount="1000.00", expenses=True)
+    costs_plant(finance, hours, month=this_month(), hours="45")
+    costs_plant(finance, cost, month=this_month(), time_cost="1100.00", expense_cost="50.00")
+
+    flow_run(finance, "budgets", sandbox=sandbox)
+
+    kept = {b.harvest_project_id: b for b in ProjectBudget.objects.filter(integration=finance)}
+    assert kept[str(hours["id"])].percent == Decimal("45.0")
+    assert kept[str(cost["id"])].percent == Decimal("115.0")
+    page = admin_client.get(reverse("admin:syncapp_projectmonth_dashboard"))
+    figure = json.loads(
+        page.content.decode().split('id="chart-budgets-figure">')[1].split("</script>")[0]
+    )
+    bars = figure["data"][0]
+    assert bars["x"] == [45.0, 115.0], "most used last (plotly draws bars bottom up)"
+    assert bars["marker"]["color"][1] == "#ba2121", "over budget in red"
+
+    budget_set(cost, by="none", amount="0")
+    flow_run(finance, "budgets", sandbox=sandbox)
+    assert set(ProjectBudget.objects.values_list("harvest_project_id", flat=True)) == {
+        str(hours["id"])
+    }, "a project no longer budgeted drops out"
