@@ -275,6 +275,7 @@ def seed_harvest(
 ) -> HarvestState:
     """Fill `state.harvest` (replacing it) with the demo agency. `today` defaults to the UTC date."""
     from syncapp.sandbox.harvest.seed_activity import seed_expenses, seed_time_entries
+    from syncapp.sandbox.harvest.seed_cost_cases import seed_cost_cases
     from syncapp.sandbox.harvest.seed_expense_cases import seed_expense_cases
     from syncapp.sandbox.harvest.seed_invoices import seed_invoices
 
@@ -290,4 +291,5 @@ def seed_harvest(
     seed_expenses(seeder)
     seed_invoices(seeder, count=invoices)
     seed_expense_cases(seeder)
+    seed_cost_cases(seeder)
     return state.harvest
