@@ -9,6 +9,7 @@ finds the month's journal sent and nothing changed in Harvest makes no Xero call
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -147,6 +148,23 @@ class JournalRun:
             for ln in plan.lines
         ]
         extra.update(journal_projects=plan.projects, journal_total=str(plan.total))
+        left_out: dict[str, Decimal] = {}
+        for cost in costs[self.month].values():
+            if base and cost.currency not in ("", base) and cost.expense_cost:
+                left_out[cost.currency] = (
+                    left_out.get(cost.currency, Decimal(0)) + cost.expense_cost
+                )
+        if left_out:
+            # A manual journal is in the base currency only: say what stayed out, and where.
+            amounts = ", ".join(
+                f"{code} {amount:,.2f}" for code, amount in sorted(left_out.items())
+            )
+            extra["left_out_other_currency"] = {k: str(v) for k, v in sorted(left_out.items())}
+            extra["left_out_note"] = (
+                f"Expenses recorded in other currencies than {base} are not in the journal "
+                f"({amounts}): Xero's manual journals are in the base currency. Journal them by "
+                "hand at your rate if they belong in cost of sales; the dashboard shows them."
+            )
         flow.recorder.set_total(1)
         if flow.dry_run:
             self._preview(plan)

@@ -90,6 +90,28 @@ def test_first_run_posts_one_balanced_journal_with_the_months_costs(setup):
     assert row.label.startswith(f"Cost journal November 2026 — {len(expected)} projects, ")
 
 
+def test_expenses_in_another_currency_are_left_out_and_said(setup):
+    sandbox, integration = setup
+    hs = sandbox.state.harvest
+    left_out: dict[str, Decimal] = {}
+    for expense in hs.expenses.values():
+        project = hs.projects[expense["_project_id"]]
+        currency = hs.clients[project["_client_id"]]["currency"]
+        if (
+            expense["spent_date"].startswith(MONTH)
+            and project["cost_budget_include_expenses"]
+            and currency != "USD"
+        ):
+            left_out[currency] = left_out.get(currency, Decimal(0)) + expense["total_cost"]
+    assert left_out, "the seed has expenses of EUR or GBP clients in November"
+
+    run = journals_run(integration, sandbox, month=MONTH)
+
+    said = counters(run)
+    assert {k: Decimal(v) for k, v in said["left_out_other_currency"].items()} == left_out
+    assert "not in the journal" in said["left_out_note"]
+
+
 def test_a_rerun_with_nothing_changed_sends_nothing(setup):
     sandbox, integration = setup
     journals_run(integration, sandbox, month=MONTH)
