@@ -186,6 +186,7 @@ class ProjectMonthAdmin(ReadOnlyAdmin):
                 integration__in=chosen, kind__in=REVENUE_KINDS, state=SyncLink.State.SYNCED
             )
             .exclude(snapshot__has_key="harvest")
+            .exclude(snapshot__has_key="revenue")
             .count(),
         }
         if context["without_copy"]:
@@ -289,8 +290,8 @@ def _query(request, *, drop: str, trailing: str = "") -> str:
 
 def _without_copy_sentence(count: int) -> str:
     return (
-        f"{count} invoices or credit notes synced to Xero carry no copy of the Harvest invoice "
-        "in the ledger, so their month and projects are unknown and their revenue is left out. "
-        "This needs an hxsync update (the invoices run must keep that copy); there is nothing "
-        "to change in Harvest or Xero."
+        f"{count} invoices or credit notes were synced to Xero before hxsync kept what revenue "
+        "needs (their month and projects), so their revenue is left out. Resync them once from "
+        "Sync › Ledger (kind Invoice, state Synced): nothing changes in Xero unless Harvest "
+        "did, and their revenue is counted from then on."
     )

@@ -111,3 +111,53 @@ def test_finance_reads_the_charts_and_totals_the_database_holds(live_server, bro
     total = page.locator("#dashboard-table tfoot tr").inner_text()
     assert "4,000.00" in total and "-4,000.00" in total and "-100.0 %" in total
     page.screenshot(path=str(SHOTS / "dashboard-02-orchid-from-august.png"), full_page=True)
+
+
+def test_the_demo_agencys_dashboard_shows_what_its_runs_computed(live_server, browser_page):
+    """The demo agency after one Everything run (costs from its time entries, revenue from the
+    invoices sent, budgets measured): the charts carry the database's numbers, with the project
+    over budget in red."""
+    from syncapp.demo.bench.invoices import SharedClock
+    from syncapp.demo.sandbox_connect import sandbox_connect
+    from syncapp.demo.sandbox_rig import SANDBOX_URL
+    from syncapp.models import ProjectBudget, SyncRun
+    from syncapp.services.runs import sync_run_execute
+    from tests.flows.conftest import sandbox_build
+
+    sandbox = sandbox_build(validate=False)
+    integration = sandbox_connect(url=SANDBOX_URL, transport=sandbox.transport)
+    run = SyncRun.objects.create(integration=integration, flow="all")
+    run = sync_run_execute(
+        run_id=run.pk, transport=sandbox.transport, clock=SharedClock(sandbox.clock)
+    )
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    UserFactory(username="fiona", finance=True)
+
+    page = browser_page
+    _login(page, live_server.url)
+    page.click("text=Project months")
+    for chart in ("month", "projects", "budgets"):
+        page.wait_for_selector(f"#chart-{chart} .main-svg")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "dashboard-03-demo.png"), full_page=True)
+
+    assert "revenue is left out" not in page.content(), "every synced invoice is counted"
+    charted = page.evaluate('() => document.getElementById("chart-month").layout.title.text')
+    currency = charted.rsplit("(", 1)[1].rstrip(")")
+    rows = ProjectMonth.objects.filter(integration=integration, currency=currency)
+    by_month = {
+        f"{row['month']:%Y-%m}": row
+        for row in rows.values("month").annotate(revenue=Sum("revenue"), time=Sum("time_cost"))
+    }
+    traces = {t["name"]: t for t in _plotted(page, "chart-month")}
+    assert traces["Revenue"]["x"] == sorted(by_month)
+    assert traces["Revenue"]["y"] == [float(by_month[m]["revenue"]) for m in sorted(by_month)]
+    assert traces["Time cost"]["y"] == [float(by_month[m]["time"]) for m in sorted(by_month)]
+    assert sum(traces["Revenue"]["y"]) > 0 and sum(traces["Time cost"]["y"]) > 0
+
+    (burn,) = _plotted(page, "chart-budgets")
+    most = ProjectBudget.objects.filter(integration=integration).order_by("-percent").first()
+    assert burn["x"][-1] == float(most.percent) > 100
+    assert burn["y"][-1].startswith(most.project_name)
+    colours = page.evaluate('() => document.getElementById("chart-budgets").data[0].marker.color')
+    assert colours[-1] == "#ba2121"

@@ -247,7 +247,7 @@ def test_refresh_revenue_button_and_documents_without_a_harvest_copy(finance):
     )
     body = response.content.decode()
     assert "Revenue refreshed from 1 invoices and credit notes" in body
-    assert "1 invoices or credit notes synced to Xero carry no copy" in body
+    assert "1 invoices or credit notes were synced to Xero before hxsync kept" in body
     assert response.context["totals"][0].revenue == Decimal("80.00")
 
 
