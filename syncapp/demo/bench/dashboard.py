@@ -80,7 +80,32 @@ def dashboard_plant(*, integration, projects: int, months: int, seed: int) -> in
                 )
             )
     ProjectMonth.objects.bulk_create(rows, batch_size=2000)
+    _budgets_plant(integration=integration, projects=projects, chance=chance)
     return len(rows)
+
+
+def _budgets_plant(*, integration, projects: int, chance: random.Random) -> None:
+    """Every project with a budget use, as the budgets run keeps it (the burn chart's rows)."""
+    from syncapp.models import ProjectBudget
+
+    budgets = []
+    for p in range(projects):
+        budget = Decimal(chance.randrange(200, 2000, 50))
+        used = (budget * Decimal(chance.randint(5, 130)) / 100).quantize(Decimal("0.01"))
+        budgets.append(
+            ProjectBudget(
+                integration=integration,
+                harvest_project_id=str(900000 + p),
+                project_name=f"Project {p:04d}",
+                client_name=f"Client {p // 10:03d}",
+                budget_kind="Hours (project budget), total",
+                unit="hours",
+                budget=budget,
+                used=used,
+                percent=(used * 100 / budget).quantize(Decimal("0.1")),
+            )
+        )
+    ProjectBudget.objects.bulk_create(budgets, batch_size=2000)
 
 
 def _pages(integration_id: int, months: int) -> dict[str, dict]:
