@@ -437,7 +437,10 @@ def test_migration_moves_old_expense_category_rules():
             integration_id=integration.pk, harvest_expense_category_id="8", name="Mileage"
         )
     finally:
+        # Back to the latest state, not just 0004: going back to 0003 also unapplied the
+        # syncapp migrations that depend on 0004, and the tests after this one need them.
         _migrate(AFTER)
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
     rows = ExpenseCategoryMapping.objects.order_by("harvest_expense_category_id")
     assert [(r.harvest_expense_category_id, r.name, r.account_code) for r in rows] == [
         ("7", "Harvest category 7", "420"),
