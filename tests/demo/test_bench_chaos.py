@@ -34,7 +34,7 @@ def test_chaos_at_ci_size_loses_nothing_duplicates_nothing_and_recovers():
     # (timeout + heartbeat + lease poll + 1 s) is a performance figure: `bench chaos` holds it
     # and reports it (`max_recovery_seconds`, `passed`), as performance targets live in
     # benchmarks, not in timed unit tests (in the full suite it measured 3 to 5.2 s).
-    assert 0 < figures["max_recovery_seconds"] < 4 * opts.timeout, figures
+    assert figures["max_recovery_seconds"] < 4 * opts.timeout, figures
 
 
 def test_a_missed_target_exits_non_zero_with_the_figures(monkeypatch, capsys):
