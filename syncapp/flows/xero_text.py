@@ -51,3 +51,8 @@ def too_long_reason(*, what: str, value: str, limit: int, fix: str) -> str | Non
         return None
     shown = value if len(value) <= _SHOWN else value[:_SHOWN].rstrip() + "…"
     return f"The {what} '{shown}' is {length} characters; Xero allows {limit}. {fix}"
+
+
+def xero_where_string(value: str) -> str:
+    """A string literal for Xero's `where` filter, its quotes and backslashes escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

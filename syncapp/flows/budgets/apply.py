@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from syncapp.flows.budgets.plan import HOURS, BudgetStatus
@@ -65,11 +65,7 @@ def alerts_record(*, integration: Integration, status: BudgetStatus, thresholds)
 
 
 def dashboard_url(*, integration: Integration) -> str:
-    try:
-        path = reverse("admin:syncapp_projectmonth_dashboard")
-        path += f"?integration={integration.pk}"
-    except NoReverseMatch:
-        path = reverse("admin:syncapp_integration_change", args=[integration.pk])
+    path = reverse("admin:syncapp_projectmonth_dashboard") + f"?integration={integration.pk}"
     return getattr(settings, "HXSYNC_PUBLIC_URL", "").rstrip("/") + path
 
 

@@ -17,6 +17,7 @@ from syncapp.flows.expenses.assign import Document
 from syncapp.flows.expenses.ledger import DOC, rows_save
 from syncapp.flows.expenses.plan import group_currency, group_reference
 from syncapp.flows.xero_cache import json_plain
+from syncapp.flows.xero_text import xero_where_string
 from syncapp.models import Integration, SyncLink
 from syncapp.providers.xero.idempotency import idempotency_key_derive, idempotency_key_for_batch
 from syncapp.services.ledger import ledger_upsert, payload_hash
@@ -99,10 +100,6 @@ def removal_payload(document: Document, link: SyncLink, header: Header | None) -
     return {"InvoiceID": link.xero_id, "Status": "VOIDED" if status == "AUTHORISED" else "DELETED"}
 
 
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def documents_find(*, xero, rows: list[SyncLink]) -> dict[str, tuple[str, str]]:
     """Document key -> (Xero id, status) of documents already in Xero for rows whose answer
     was lost, found by our reference and the same contact."""
@@ -119,7 +116,9 @@ def documents_find(*, xero, rows: list[SyncLink]) -> dict[str, tuple[str, str]]:
             if link and bill.status not in ("DELETED",) and _same_contact(link, bill.raw):
                 found[link.harvest_id] = (bill.invoice_id, bill.status)
     for start in range(0, len(spends), CHUNK):
-        where = " OR ".join(f"Reference=={_quote(r)}" for r in spends[start : start + CHUNK])
+        where = " OR ".join(
+            f"Reference=={xero_where_string(r)}" for r in spends[start : start + CHUNK]
+        )
         for spent in xero.list_bank_transactions(where=f'Type=="SPEND" AND ({where})'):
             link = by_reference.get(spent.reference.lower())
             if link and spent.status != "DELETED" and _same_contact(link, spent.raw):

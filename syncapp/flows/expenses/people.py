@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from syncapp.flows.expenses.ledger import PERSON, person_links_load
-from syncapp.flows.xero_text import CONTACT_NAME, xero_clip
+from syncapp.flows.xero_text import CONTACT_NAME, xero_clip, xero_where_string
 from syncapp.models import Integration, SyncLink
 from syncapp.providers.xero.idempotency import idempotency_key_derive, idempotency_key_for_batch
 from syncapp.services.ledger import ledger_upsert, payload_hash
@@ -28,10 +28,6 @@ class Person:
     email: str = ""
     first_name: str = ""
     last_name: str = ""
-
-
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _live(contacts) -> list:
@@ -84,7 +80,8 @@ class PeopleLinker:
             keys = sorted(wanted)
             for start in range(0, len(keys), CHUNK):
                 where = " OR ".join(
-                    f"{clause}.ToLower()=={_quote(k)}" for k in keys[start : start + CHUNK]
+                    f"{clause}.ToLower()=={xero_where_string(k)}"
+                    for k in keys[start : start + CHUNK]
                 )
                 for contact in _live(self.xero.list_contacts(where=where)):
                     value = contact.raw.get(clause) or ""

@@ -6,13 +6,10 @@ numbers invoices. A document counts as ours only if it links back to the same Ha
 from __future__ import annotations
 
 from syncapp.flows.invoices.plan import Operation
+from syncapp.flows.xero_text import xero_where_string
 
 CHUNK = 25  # numbers per `where` filter, to keep the query string short
 GONE = ("DELETED",)
-
-
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _ours(op: Operation, element: dict) -> bool:
@@ -42,7 +39,9 @@ def documents_find(*, xero, operations: list[Operation], integration) -> dict[st
         by_reference = {op.doc.payload.get("Reference", "").lower(): op for op in invoices}
         refs = sorted(r for r in by_reference if r)
         for start in range(0, len(refs), CHUNK):
-            where = " OR ".join(f"Reference=={_quote(r)}" for r in refs[start : start + CHUNK])
+            where = " OR ".join(
+                f"Reference=={xero_where_string(r)}" for r in refs[start : start + CHUNK]
+            )
             for invoice in xero.list_invoices(where=where):
                 op = by_reference.get(invoice.reference.lower())
                 if op is not None and _ours(op, invoice.raw):
@@ -52,7 +51,9 @@ def documents_find(*, xero, operations: list[Operation], integration) -> dict[st
         by_key = {(op.doc.payload.get(field) or "").lower(): op for op in credits}
         keys = sorted(k for k in by_key if k)
         for start in range(0, len(keys), CHUNK):
-            where = " OR ".join(f"{field}=={_quote(k)}" for k in keys[start : start + CHUNK])
+            where = " OR ".join(
+                f"{field}=={xero_where_string(k)}" for k in keys[start : start + CHUNK]
+            )
             for note in xero.list_credit_notes(where=where):
                 op = by_key.get((note.raw.get(field) or "").lower())
                 if op is not None and _ours(op, note.raw):
